@@ -1,0 +1,292 @@
+// fgacd-bench-tracee: the benchmark tracee. It installs a seccomp filter that
+// sends mknodat to a user-space listener, hands the listener fd to a
+// supervisor (fgacd or fgacd-bench-csuper) over a UNIX socket, then times
+// batches of mknodat calls that the supervisor is expected to deny (EPERM).
+//
+// Build: cc -O2 -Wall -Wextra -o fgacd-bench-tracee tracee.c
+//
+// Output, one line on stdout:
+//   ns_per_call median=N min=N calls=N errno=N unexpected=N
+// Exit: 0 on a clean run, 1 if any call returned something other than
+// -1/EPERM (the line is still printed), 2 on usage or setup errors.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "fgacd-bench-tracee"
+#define PATH_PREFIX "/tmp/fgacd-bench/"
+#define WARMUP 1000
+
+#if defined(__x86_64__)
+#define BENCH_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define BENCH_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "unsupported architecture: add its AUDIT_ARCH_* value"
+#endif
+
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: " PROG " -s SOCKET -n CALLS [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
+		"  -s  supervisor socket to send the listener fd to\n"
+		"  -n  number of timed mknodat calls (split into BATCHES batches)\n"
+		"  -b  number of batches (default 20); the median is over batches\n"
+		"  -m  metadata string for the OCI state message (default empty)\n"
+		"  -p  length in bytes of the mknodat path (default 255, %zu..4095)\n",
+		sizeof(PATH_PREFIX));
+	exit(2);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static long parse_long(const char *s, long min, long max, const char *flag)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, PROG ": %s: want an integer in %ld..%ld, got \"%s\"\n",
+			flag, min, max, s);
+		exit(2);
+	}
+	return v;
+}
+
+static char *json_escape(const char *s)
+{
+	char *out = malloc(strlen(s) * 6 + 1), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)*c;
+		} else if (*c < 0x20) {
+			p += sprintf(p, "\\u%04x", *c);
+		} else {
+			*p++ = (char)*c;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+// install_filter: arch != native -> ALLOW; nr == mknodat -> USER_NOTIF;
+// else ALLOW. Returns the listener fd.
+static int install_filter(void)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(insns) / sizeof(insns[0])),
+		.filter = insns,
+	};
+	int fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("prctl(PR_SET_NO_NEW_PRIVS)");
+	fd = (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0)
+		die("seccomp(SET_MODE_FILTER, NEW_LISTENER)");
+	return fd;
+}
+
+static int send_state(int sock, const char *msg, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (size_t off = (size_t)n; off < len; off += (size_t)n) {
+		n = send(sock, msg + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock_path = NULL, *metadata = "";
+	long calls = -1, batches = 20, pathlen = 255;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:n:b:m:p:h")) != -1) {
+		switch (opt) {
+		case 's': sock_path = optarg; break;
+		case 'n': calls = parse_long(optarg, 1, 1000000000L, "-n"); break;
+		case 'b': batches = parse_long(optarg, 1, 1000000L, "-b"); break;
+		case 'm': metadata = optarg; break;
+		case 'p': pathlen = parse_long(optarg, (long)sizeof(PATH_PREFIX), 4095, "-p"); break;
+		default: usage();
+		}
+	}
+	if (sock_path == NULL || calls < 0 || optind != argc)
+		usage();
+	if (calls < batches) {
+		fprintf(stderr, PROG ": -n %ld must be at least -b %ld\n", calls, batches);
+		exit(2);
+	}
+	long per_batch = calls / batches;
+
+	// The path: PATH_PREFIX then 'x' up to pathlen bytes, with a '/' every
+	// 200 bytes so that no component exceeds NAME_MAX.
+	char *path = malloc((size_t)pathlen + 1);
+	if (path == NULL)
+		die("malloc");
+	size_t plen = strlen(PATH_PREFIX);
+	memcpy(path, PATH_PREFIX, plen);
+	for (long i = (long)plen; i < pathlen; i++)
+		path[i] = ((i - (long)plen) % 200 == 199 && i != pathlen - 1) ? '/' : 'x';
+	path[pathlen] = '\0';
+
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, PROG ": socket path too long: %s\n", sock_path);
+		exit(2);
+	}
+	strcpy(sa.sun_path, sock_path);
+	char *meta_esc = json_escape(metadata);
+	if (meta_esc == NULL)
+		die("malloc");
+
+	int listener = install_filter();
+
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		die("socket");
+	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, PROG ": connect %s: %s\n", sock_path, strerror(errno));
+		exit(2);
+	}
+	int pid = (int)getpid();
+	size_t cap = strlen(meta_esc) + 256;
+	char *msg = malloc(cap);
+	if (msg == NULL)
+		die("malloc");
+	int len = snprintf(msg, cap,
+			   "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
+			   "\"metadata\":\"%s\",\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"\","
+			   "\"status\":\"running\",\"pid\":%d,\"bundle\":\"\"}}",
+			   pid, meta_esc, pid);
+	if (len < 0 || (size_t)len >= cap) {
+		fprintf(stderr, PROG ": internal error: message too long\n");
+		exit(2);
+	}
+	if (send_state(sock, msg, (size_t)len, listener) < 0)
+		die("send state");
+	// The supervisor holds the listener now; keep the connection open.
+	close(listener);
+
+	const dev_t dev = makedev(1, 3);
+	const mode_t mode = S_IFCHR | 0600;
+	long unexpected = 0, r = 0;
+	int last_errno = 0;
+
+	for (int i = 0; i < WARMUP; i++) {
+		r = syscall(__NR_mknodat, AT_FDCWD, path, mode, dev);
+		if (r != -1 || errno != EPERM)
+			unexpected++;
+	}
+
+	int64_t *ns = calloc((size_t)batches, sizeof(*ns));
+	if (ns == NULL)
+		die("calloc");
+	for (long b = 0; b < batches; b++) {
+		int64_t t0 = now_ns();
+		for (long i = 0; i < per_batch; i++) {
+			r = syscall(__NR_mknodat, AT_FDCWD, path, mode, dev);
+			if (r != -1 || errno != EPERM)
+				unexpected++;
+		}
+		int64_t t1 = now_ns();
+		last_errno = r == -1 ? errno : 0;
+		ns[b] = (t1 - t0) / per_batch;
+	}
+
+	qsort(ns, (size_t)batches, sizeof(*ns), cmp_i64);
+	int64_t median = batches % 2 ? ns[batches / 2]
+				     : (ns[batches / 2 - 1] + ns[batches / 2]) / 2;
+	printf("ns_per_call median=%lld min=%lld calls=%ld errno=%d unexpected=%ld\n",
+	       (long long)median, (long long)ns[0], per_batch * batches, last_errno,
+	       unexpected);
+	fflush(stdout);
+	close(sock);
+	return unexpected ? 1 : 0;
+}

@@ -1,0 +1,80 @@
+package linux
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// The calls below change per-thread state. Call them only on a goroutine
+// locked to its OS thread that exits without unlocking, so the thread is
+// thrown away (internal/threads does this).
+
+// UnshareFS gives the calling thread its own root, cwd and umask
+// (unshare(CLONE_FS)).
+func UnshareFS() error {
+	return sysErr("unshare(CLONE_FS)", unix.Unshare(unix.CLONE_FS))
+}
+
+// Fchdir changes the thread's cwd to fd.
+func Fchdir(fd int) error { return sysErr("fchdir", unix.Fchdir(fd)) }
+
+// ChrootHere makes the thread's cwd its root (chroot(".")).
+func ChrootHere() error { return sysErr("chroot", unix.Chroot(".")) }
+
+// SetCreds switches the thread's filesystem identity to uid/gid with the
+// given supplementary groups (setgroups(2), setfsgid(2), setfsuid(2) as raw
+// per-thread syscalls). A nonzero fsuid clears CAP_DAC_OVERRIDE, CAP_FOWNER,
+// CAP_MKNOD and the other file capabilities from the effective set
+// (capabilities(7)), so path walks get the caller's permission checks.
+func SetCreds(uid, gid uint32, groups []int) error {
+	if err := unix.Setgroups(groups); err != nil {
+		return sysErr("setgroups", err)
+	}
+	if err := unix.Setfsgid(int(gid)); err != nil {
+		return sysErr("setfsgid", err)
+	}
+	if err := unix.Setfsuid(int(uid)); err != nil {
+		return sysErr("setfsuid", err)
+	}
+	// setfsuid reports no error; read back to be sure it took.
+	if cur, _ := unix.SetfsuidRetUid(-1); cur != int(uid) {
+		return sysErr("setfsuid", unix.EPERM)
+	}
+	if cur, _ := unix.SetfsgidRetGid(-1); cur != int(gid) {
+		return sysErr("setfsgid", unix.EPERM)
+	}
+	return nil
+}
+
+// Capability numbers used by handlers.
+const (
+	CAP_MKNOD     = unix.CAP_MKNOD
+	CAP_SYS_ADMIN = unix.CAP_SYS_ADMIN
+)
+
+// RaiseEffectiveCap puts cap back into the thread's effective set; it must
+// still be in the permitted set.
+func RaiseEffectiveCap(cap int) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return sysErr("capget", err)
+	}
+	data[cap/32].Effective |= 1 << (uint(cap) % 32)
+	return sysErr("capset", unix.Capset(&hdr, &data[0]))
+}
+
+// Gettid returns the calling thread's id.
+func Gettid() int { return unix.Gettid() }
+
+// RestoreEffectiveCaps sets the thread's effective capabilities back to its
+// permitted set, undoing what a nonzero fsuid cleared: the thread then acts
+// with root's privileges but creates files owned by its fsuid/fsgid.
+func RestoreEffectiveCaps() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return sysErr("capget", err)
+	}
+	data[0].Effective, data[1].Effective = data[0].Permitted, data[1].Permitted
+	return sysErr("capset", unix.Capset(&hdr, &data[0]))
+}

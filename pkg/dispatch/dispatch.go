@@ -1,0 +1,219 @@
+// Package dispatch is the per-notification pipeline: it implements
+// notify.Opener, picks each session's policy profile from its identity, and
+// for every notification checks the arch, finds the handler, decides (with
+// or without reading arguments, as the profile needs), lets the handler
+// emulate, and turns the outcome into the answer.
+//
+// It is the one place that logs decisions (one record per notification;
+// denies are never sampled) and observes decision metrics.
+//
+// It holds no fds: sessions own their listeners, handlers their scratch fds.
+package dispatch
+
+import (
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/internal/metrics"
+	"github.com/fgacd/fgacd/pkg/handlers"
+	"github.com/fgacd/fgacd/pkg/notify"
+	"github.com/fgacd/fgacd/pkg/policy"
+)
+
+// Dispatcher serves every session of a daemon.
+type Dispatcher struct {
+	set      atomic.Pointer[policy.Set]
+	handlers *handlers.Handlers
+	log      *zap.Logger
+	metrics  *metrics.Metrics
+	bySys    map[string]*metrics.Syscall
+	unknown  *metrics.Syscall
+}
+
+// New returns a Dispatcher deciding by set.
+func New(set *policy.Set, h *handlers.Handlers, log *zap.Logger, m *metrics.Metrics) *Dispatcher {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	d := &Dispatcher{handlers: h, log: log, metrics: m, bySys: map[string]*metrics.Syscall{}}
+	d.set.Store(set)
+	for _, n := range handlers.Names() {
+		d.bySys[n] = m.ForSyscall(n)
+	}
+	d.unknown = m.ForSyscall("other")
+	return d
+}
+
+// SetPolicy swaps the policy for sessions opened from now on.
+func (d *Dispatcher) SetPolicy(set *policy.Set) { d.set.Store(set) }
+
+// Policy returns the current policy.
+func (d *Dispatcher) Policy() *policy.Set { return d.set.Load() }
+
+// Open picks the session's profile. A session whose identity matches no
+// profile is still served, denying everything with EPERM.
+func (d *Dispatcher) Open(s *notify.Session) notify.Handler {
+	set := d.set.Load()
+	id := &s.Identity
+	p := set.Select(policy.Identity{
+		UID: id.UID, GID: id.GID, Exe: id.Exe, Cgroup: id.Cgroup,
+		Trusted: id.Trusted, Metadata: id.Metadata, ContainerID: id.ContainerID, Annotations: id.Annotations,
+	})
+	log := s.Log
+	if log == nil {
+		log = d.log
+	}
+	log = log.With(zap.String("profile", p.Name()), zap.String("policy_version", set.Version()))
+	if p == nil {
+		d.metrics.SessionUnmatched()
+		log.Warn("no policy profile matches this caller; every brokered call gets EPERM")
+	} else {
+		log.Info("profile selected")
+	}
+	return &session{d: d, profile: p, log: log}
+}
+
+// session is the per-session handler state; reused for every notification
+// so the steady state allocates nothing.
+type session struct {
+	d       *Dispatcher
+	profile *policy.Profile
+	log     *zap.Logger
+	call    handlers.Call
+	out     handlers.Outcome
+}
+
+func (ss *session) Close() {}
+
+// Handle answers one notification.
+func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.Response) {
+	start := time.Now()
+	out := &ss.out
+	out.Reset()
+	e := handlers.Lookup(req.Arch, req.Nr)
+	if e == nil {
+		// Not ours, or an arch we do not know: fail closed.
+		out.Decision = ss.profile.Decide(policy.Request{})
+		out.Decided = true
+		out.Errno = linux.Errno(out.Decision.Errno)
+		ss.finish(s, req, nil, resp, start)
+		return
+	}
+	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile}
+	if !ss.profile.NeedsArgs(e.Name) {
+		out.Decision = ss.profile.Decide(policy.Request{Syscall: e.Name})
+		out.Decided = true
+		switch out.Decision.Action {
+		case policy.ActionDeny:
+			out.Errno = linux.Errno(out.Decision.Errno)
+		case policy.ActionContinue:
+			out.Continue = true
+		case policy.ActionEmulate:
+			// Emulation needs the arguments whatever the rule says.
+			out.Reset()
+			ss.d.handlers.Handle(e, &ss.call, out)
+		}
+	} else {
+		ss.d.handlers.Handle(e, &ss.call, out)
+	}
+	ss.finish(s, req, e, resp, start)
+}
+
+func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.Entry, resp *notify.Response, start time.Time) {
+	out := &ss.out
+	// The decision label says what the policy decided; an emulated call
+	// that failed as a native one would (EEXIST…) is still "emulate".
+	decision := metrics.DecisionError
+	if out.Decided {
+		switch out.Decision.Action {
+		case policy.ActionDeny:
+			decision = metrics.DecisionDeny
+		case policy.ActionContinue:
+			decision = metrics.DecisionContinue
+		case policy.ActionEmulate:
+			decision = metrics.DecisionEmulate
+		}
+	}
+	// Fail closed: success only for an emulation that went through, the
+	// kernel's own check only where the policy said continue.
+	switch {
+	case out.Continue && decision == metrics.DecisionContinue:
+		resp.Continue = true
+	case out.Errno != 0:
+		resp.Errno = out.Errno
+	case decision == metrics.DecisionEmulate && out.Err == nil:
+		resp.Val = out.Val
+	default:
+		resp.Errno = linux.EPERM
+	}
+	if out.Finish != nil {
+		resp.Finish = func(cancelled bool) {
+			out.Finish(cancelled)
+			if out.Undone {
+				ss.d.metrics.Undone()
+				ss.log.Info("caller interrupted before the answer; emulation undone",
+					zap.Int("tid", req.Pid), zap.String("path", out.Request.Mknod.Path))
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	m := ss.d.unknown
+	if e != nil {
+		m = ss.d.bySys[e.Name]
+	}
+	m.Observe(decision, elapsed.Seconds())
+	ss.record(req, e, decision, elapsed)
+}
+
+// record writes the decision record. Denies and grants are Info and never
+// sampled; continue is Debug (the kernel decides, nothing was granted).
+func (ss *session) record(req *notify.Request, e *handlers.Entry, decision string, elapsed time.Duration) {
+	lvl := zapcore.InfoLevel
+	if decision == metrics.DecisionContinue {
+		lvl = zapcore.DebugLevel
+	}
+	ce := ss.log.Check(lvl, "decision")
+	if ce == nil {
+		return
+	}
+	out := &ss.out
+	name, variant := "unknown", "unknown"
+	if e != nil {
+		name, variant = e.Name, e.Variant
+	}
+	fields := []zap.Field{
+		zap.String("syscall", name), zap.String("variant", variant), zap.Int32("nr", req.Nr),
+		zap.Uint32("arch", req.Arch), zap.Int("tid", req.Pid), zap.String("decision", decision),
+		zap.String("rule", out.Decision.Rule), zap.String("reason", out.Decision.Reason),
+		zap.Duration("latency", elapsed),
+	}
+	if out.Errno != 0 {
+		fields = append(fields, zap.String("errno", policy.Errno(out.Errno).String()))
+	}
+	if a := out.Request.Mknod; a != nil {
+		fields = append(fields, zap.String("path", a.Path), zap.Stringer("type", a.Type),
+			zap.Uint32("major", a.Major), zap.Uint32("minor", a.Minor), zap.String("mode", "0"+formatOctal(a.Mode)))
+	}
+	if out.Err != nil {
+		fields = append(fields, zap.Error(out.Err))
+	}
+	ce.Write(fields...)
+}
+
+func formatOctal(v uint32) string {
+	var b [12]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v&7)
+		v >>= 3
+		if v == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/fgacd/fgacd/internal/linux"
+)
+
+// creds is the caller thread's filesystem identity, as an emulated call
+// must apply it: fsuid/fsgid own what it creates, umask trims the mode.
+type creds struct {
+	fsuid, fsgid uint32
+	groups       []int
+	umask        int
+}
+
+// readCreds reads the caller thread's creds from /proc/TID/status (Umask:
+// since 4.7). Check the notification afterwards: the tid may be reused.
+func readCreds(procRoot string, tid int) (creds, error) {
+	var c creds
+	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return c, fmt.Errorf("read caller credentials: %w", err)
+	}
+	var have int
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		switch k {
+		case "Uid", "Gid":
+			if len(f) != 4 {
+				return c, fmt.Errorf("read caller credentials: bad %s line", k)
+			}
+			id, err := strconv.ParseUint(f[3], 10, 32) // the fs id
+			if err != nil {
+				return c, fmt.Errorf("read caller credentials: %w", err)
+			}
+			if k == "Uid" {
+				c.fsuid = uint32(id)
+			} else {
+				c.fsgid = uint32(id)
+			}
+			have++
+		case "Groups":
+			for _, g := range f {
+				id, err := strconv.ParseUint(g, 10, 32)
+				if err != nil {
+					return c, fmt.Errorf("read caller credentials: %w", err)
+				}
+				c.groups = append(c.groups, int(id))
+			}
+		case "Umask":
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			if err != nil {
+				return c, fmt.Errorf("read caller credentials: %w", err)
+			}
+			c.umask = int(m)
+			have++
+		}
+	}
+	if have != 3 {
+		return c, fmt.Errorf("read caller credentials: status of %d lacks Uid, Gid or Umask", tid)
+	}
+	return c, nil
+}
+
+// view is the caller's filesystem view as fds: its root, and the directory
+// a relative path starts from (its cwd, or the dirfd it passed).
+type view struct {
+	root int
+	base int // -1: the path is absolute
+}
+
+func (v *view) close() {
+	if v.base >= 0 && v.base != v.root {
+		linux.Close(v.base)
+	}
+	if v.root >= 0 {
+		linux.Close(v.root)
+	}
+	v.root, v.base = -1, -1
+}
+
+// openView opens the caller's root and, for a relative path, its cwd or
+// (through pidfd_getfd, 5.6) its dirfd. The kernel follows /proc/TID/root
+// and /cwd to the caller's own mounts, even in another mount namespace.
+func openView(procRoot string, tid int, dirfd int32, absolute bool) (v view, err error) {
+	v = view{root: -1, base: -1}
+	defer func() {
+		if err != nil {
+			v.close()
+		}
+	}()
+	dir := procRoot + "/" + strconv.Itoa(tid)
+	if v.root, err = linux.Open(dir+"/root", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
+		return v, fmt.Errorf("open caller root: %w", err)
+	}
+	switch {
+	case absolute:
+	case dirfd == linux.AT_FDCWD:
+		if v.base, err = linux.Open(dir+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
+			return v, fmt.Errorf("open caller cwd: %w", err)
+		}
+	default:
+		if dirfd < 0 {
+			return v, fmt.Errorf("dirfd %d: %w", dirfd, linux.EBADF)
+		}
+		pidfd, err := linux.PidfdOpen(tid, true)
+		if err != nil {
+			return v, fmt.Errorf("open caller dirfd: %w", err)
+		}
+		v.base, err = linux.PidfdGetfd(pidfd, int(dirfd))
+		linux.Close(pidfd)
+		if err != nil {
+			return v, fmt.Errorf("open caller dirfd %d: %w", dirfd, err)
+		}
+		var st linux.Stat
+		if err := linux.Fstat(v.base, &st); err != nil {
+			return v, err
+		}
+		if st.Mode&linux.S_IFMT != linux.S_IFDIR {
+			return v, fmt.Errorf("dirfd %d: %w", dirfd, linux.ENOTDIR)
+		}
+	}
+	return v, nil
+}
+
+// enter makes the calling (throw-away, locked) thread see what the caller
+// sees: its root as "/", its cwd or dirfd as ".", its umask. It returns an
+// fd on this thread's /proc/thread-self/fd, opened before the chroot, to
+// name fds as paths in the caller's view.
+func (v *view) enter(umask int) (fdDir int, err error) {
+	if err := linux.UnshareFS(); err != nil {
+		return -1, err
+	}
+	if fdDir, err = linux.Open("/proc/thread-self/fd", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
+		return -1, err
+	}
+	if err := linux.Fchdir(v.root); err != nil {
+		linux.Close(fdDir)
+		return -1, err
+	}
+	if err := linux.ChrootHere(); err != nil {
+		linux.Close(fdDir)
+		return -1, err
+	}
+	if v.base >= 0 {
+		if err := linux.Fchdir(v.base); err != nil {
+			linux.Close(fdDir)
+			return -1, err
+		}
+	}
+	linux.Umask(umask)
+	return fdDir, nil
+}
+
+// fdPathIn names fd as a path from the thread's root (the caller's).
+func fdPathIn(fdDir, fd int) (string, error) {
+	var buf [linux.PathMax + 64]byte
+	n, err := linux.Readlinkat(fdDir, strconv.Itoa(fd), buf[:])
+	if err != nil {
+		return "", err
+	}
+	p := string(buf[:n])
+	if !strings.HasPrefix(p, "/") {
+		// An fd outside the caller's root, or not a path at all.
+		return "", fmt.Errorf("resolved directory %q is outside the caller's root: %w", p, linux.EXDEV)
+	}
+	return p, nil
+}

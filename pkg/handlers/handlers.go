@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/pkg/memread"
+	"github.com/fgacd/fgacd/pkg/notify"
+	"github.com/fgacd/fgacd/pkg/policy"
+)
+
+// memReader is what handlers need of pkg/memread.
+type memReader interface {
+	Read(pid int, addr uint64, buf []byte) error
+	ReadCString(pid int, addr uint64, buf []byte) (int, error)
+}
+
+// Validator checks that a notification is still pending
+// (SECCOMP_IOCTL_NOTIF_ID_VALID); *notify.Session is one.
+type Validator interface {
+	IDValid(id uint64) error
+}
+
+// Decider is the caller's policy profile.
+type Decider interface {
+	Decide(policy.Request) policy.Decision
+}
+
+// Call is one notification for a handler.
+type Call struct {
+	Req     *notify.Request
+	Valid   Validator
+	Profile Decider
+}
+
+// Outcome is what a handler did and what the caller gets.
+type Outcome struct {
+	// Request is what the decision was taken on (for the record).
+	Request  policy.Request
+	Decision policy.Decision
+	Decided  bool // false: the call failed before the policy was asked
+	Errno    linux.Errno
+	Val      int64
+	Continue bool
+	// Err says why the call failed before or after the decision (for the
+	// record); the caller sees Errno.
+	Err error
+	// Finish runs after the answer was sent; see notify.Response.
+	Finish func(cancelled bool)
+	// Undone is set by Finish when it undid the emulation.
+	Undone bool
+
+	mknod policy.MknodArgs // storage for Request.Mknod, so decoding does not allocate
+}
+
+// Reset clears o for reuse.
+func (o *Outcome) Reset() { *o = Outcome{} }
+
+// fail records an error that ends the call before or after the decision.
+func (o *Outcome) fail(err error, def linux.Errno) {
+	o.Err = err
+	o.Errno = ErrnoOf(err, def)
+}
+
+// ErrnoOf is the one place an error becomes the errno a caller sees: the
+// errno inside err, or def when it carries none. Never 0: an error is never
+// a success.
+func ErrnoOf(err error, def linux.Errno) linux.Errno {
+	var e linux.Errno
+	if errors.As(err, &e) && e != 0 {
+		return e
+	}
+	if def == 0 {
+		return linux.EPERM
+	}
+	return def
+}
+
+// errGone: the caller's notification is no longer pending (it was killed
+// or interrupted); whatever we answer is discarded.
+var errGone = errors.New("notification no longer valid")
+
+// Handlers holds what handlers share.
+type Handlers struct {
+	mem      memReader
+	procRoot string
+}
+
+// New returns handlers that read tracee memory with mem; nil means a
+// default memread.Reader.
+func New(mem memReader) *Handlers {
+	if mem == nil {
+		mem = &memread.Reader{}
+	}
+	return &Handlers{mem: mem, procRoot: "/proc"}
+}
+
+// Handle runs e's handler.
+func (h *Handlers) Handle(e *Entry, c *Call, out *Outcome) {
+	e.handle(h, e, c, out)
+}
+
+// pathBufs holds PATH_MAX buffers: per notification, not per session, so
+// thousands of idle sessions cost no buffer memory.
+var pathBufs = sync.Pool{New: func() any { return new([memread.PathMax]byte) }}

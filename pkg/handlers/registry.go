@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"github.com/fgacd/fgacd/internal/linux"
+)
+
+// Entry is one brokered syscall on one architecture.
+type Entry struct {
+	// Name is the policy's name for the syscall ("mknod" covers mknodat).
+	Name string
+	// Variant is the kernel's name, for records.
+	Variant string
+	// at says the first argument is a dirfd (the *at form).
+	at bool
+	// compat says pointers and ints are 32 bits wide (i386 tasks on x86_64).
+	compat bool
+	handle func(h *Handlers, e *Entry, c *Call, out *Outcome)
+}
+
+type key struct {
+	arch uint32
+	nr   int32
+}
+
+// table is every syscall fgacd brokers, by arch and number, from the
+// kernel's syscall tables (arch/x86/entry/syscalls/syscall_{64,32}.tbl,
+// include/uapi/asm-generic/unistd.h for arm64, which has no mknod).
+// A number not listed here is answered with the profile's default errno.
+var table = map[key]*Entry{
+	{linux.AUDIT_ARCH_X86_64, 133}: {Name: "mknod", Variant: "mknod", handle: (*Handlers).mknod},
+	{linux.AUDIT_ARCH_X86_64, 259}: {Name: "mknod", Variant: "mknodat", at: true, handle: (*Handlers).mknod},
+	{linux.AUDIT_ARCH_I386, 14}:    {Name: "mknod", Variant: "mknod", compat: true, handle: (*Handlers).mknod},
+	{linux.AUDIT_ARCH_I386, 297}:   {Name: "mknod", Variant: "mknodat", at: true, compat: true, handle: (*Handlers).mknod},
+	{linux.AUDIT_ARCH_AARCH64, 33}: {Name: "mknod", Variant: "mknodat", at: true, handle: (*Handlers).mknod},
+}
+
+// Lookup returns the entry for a notification, or nil for a syscall fgacd
+// does not broker (including one from an arch it does not know: the arch is
+// checked before the number is read, so an i386 number is never taken for
+// a 64-bit one).
+func Lookup(arch uint32, nr int32) *Entry {
+	return table[key{arch, nr}]
+}
+
+// Names is the closed set of policy syscall names the table serves, for
+// metrics labels.
+func Names() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range table {
+		if !seen[e.Name] {
+			seen[e.Name] = true
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package memread
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/fgacd/fgacd/internal/linux"
+)
+
+// PathMax is the kernel's PATH_MAX including the NUL.
+const PathMax = 4096
+
+// Reader reads tracee memory. The zero value is ready to use.
+type Reader struct {
+	// ProcMemOnly skips process_vm_readv (tests of the fallback).
+	ProcMemOnly bool
+}
+
+var pageSize = uint64(os.Getpagesize())
+
+// Read fills buf from addr in pid, or fails: EFAULT if any byte is unmapped.
+func (r *Reader) Read(pid int, addr uint64, buf []byte) error {
+	for done := 0; done < len(buf); {
+		n, err := r.readSome(pid, addr+uint64(done), buf[done:])
+		if err != nil {
+			return err
+		}
+		done += n
+	}
+	return nil
+}
+
+// ReadCString reads a NUL-terminated string at addr into buf and returns its
+// length without the NUL. It never reads past the page that holds the NUL.
+// ENAMETOOLONG when buf fills before a NUL (the kernel's answer for a path
+// longer than PATH_MAX); EFAULT for a bad pointer.
+func (r *Reader) ReadCString(pid int, addr uint64, buf []byte) (int, error) {
+	if addr == 0 {
+		return 0, fmt.Errorf("read string at 0x0: %w", linux.EFAULT)
+	}
+	done := 0
+	for done < len(buf) {
+		at := addr + uint64(done)
+		chunk := min(uint64(len(buf)-done), pageSize-at%pageSize)
+		n, err := r.readSome(pid, at, buf[done:done+int(chunk)])
+		if err != nil {
+			return 0, err
+		}
+		if i := bytes.IndexByte(buf[done:done+n], 0); i >= 0 {
+			return done + i, nil
+		}
+		done += n
+	}
+	return 0, fmt.Errorf("read string at %#x: no NUL in %d bytes: %w", addr, len(buf), linux.ENAMETOOLONG)
+}
+
+// readSome reads at least one byte or fails.
+func (r *Reader) readSome(pid int, addr uint64, buf []byte) (int, error) {
+	if !r.ProcMemOnly {
+		n, err := linux.ProcessVMReadv(pid, addr, buf)
+		switch e := linux.ErrnoOf(err); {
+		case err == nil && n > 0:
+			return n, nil
+		case err == nil:
+			return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, linux.EFAULT)
+		case e != linux.ENOSYS && e != linux.EPERM:
+			return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, err)
+		}
+	}
+	return readProcMem(pid, addr, buf)
+}
+
+func readProcMem(pid int, addr uint64, buf []byte) (int, error) {
+	fd, err := linux.Open("/proc/"+strconv.Itoa(pid)+"/mem", linux.O_RDONLY, 0)
+	if err != nil {
+		return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, err)
+	}
+	defer linux.Close(fd)
+	n, err := linux.Pread(fd, buf, addr)
+	if err != nil {
+		// /proc/PID/mem says EIO for an unmapped address.
+		if errors.Is(err, linux.EIO) {
+			err = linux.EFAULT
+		}
+		return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, linux.EFAULT)
+	}
+	return n, nil
+}

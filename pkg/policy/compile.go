@@ -1,0 +1,445 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// Identity is who the caller is, established by the daemon from the kernel.
+type Identity struct {
+	UID, GID uint32
+	Exe      string // executable path (readlink /proc/PID/exe); may be ""
+	Cgroup   string // cgroup v2 path such as "/system.slice/foo.service"; may be ""
+
+	// Trusted is set when the fields below came from a trusted runtime peer.
+	// When false they are ignored: a match that needs them fails.
+	Trusted     bool
+	Metadata    string // OCI listenerMetadata
+	ContainerID string
+	Annotations map[string]string
+}
+
+// MknodArgs are the decoded arguments of mknod(2) or mknodat(2).
+type MknodArgs struct {
+	Path         string // absolute, cleaned, resolved in the caller's root
+	Type         FileType
+	Major, Minor uint32
+	Mode         uint32 // requested permission bits (07777 part), before umask
+}
+
+// Request is one intercepted call as the policy sees it.
+type Request struct {
+	Syscall string     // canonical name, e.g. "mknod"
+	Mknod   *MknodArgs // nil when the caller did not read arguments (see NeedsArgs)
+}
+
+// Decision is the outcome of Decide.
+type Decision struct {
+	Action  Action
+	Errno   Errno  // set when Action is ActionDeny, never 0 then
+	Profile string // profile that decided; "" if none matched the caller
+	Rule    string // rule name, or "file:profile/rule[i]"; "" when the default decided
+	Reason  string // short and static, for decision records
+}
+
+// Reasons are constants so Decide does not allocate.
+const (
+	reasonNoProfile      = "no profile matches the caller"
+	reasonNoRule         = "no rule matched"
+	reasonArgsNotRead    = "no rule matched: rules need arguments that were not read"
+	reasonUnknownSyscall = "syscall not covered by the policy"
+	reasonRule           = "rule matched"
+)
+
+// Set is a compiled, immutable group of profiles, safe for concurrent use.
+type Set struct {
+	profiles []*Profile
+	byName   map[string]*Profile
+	version  string
+}
+
+// Profile is one compiled profile.
+type Profile struct {
+	name      string
+	match     matcher
+	rules     map[string][]rule // by syscall, in file order
+	needsArgs map[string]bool
+	fallback  Decision
+}
+
+type rule struct {
+	decision Decision // returned as is when the rule matches
+	args     argCond  // nil: no argument conditions
+}
+
+// argCond is a rule's argument conditions for one syscall.
+type argCond interface {
+	// holds reports whether req satisfies the conditions; read is false
+	// when req lacks the arguments, so the conditions cannot hold.
+	holds(req Request) (ok, read bool)
+}
+
+// Compile validates the specs and builds a Set. Profiles are selected in
+// the order given: specs in order, then profiles in file order.
+func Compile(specs ...*Spec) (*Set, error) {
+	if len(specs) == 0 {
+		return nil, errors.New("compile policy: no specs")
+	}
+	var errs []error
+	for i, s := range specs {
+		if s == nil {
+			errs = append(errs, fmt.Errorf("compile policy: spec %d is nil", i))
+			continue
+		}
+		if err := s.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := checkAcross(specs); err != nil {
+		return nil, err
+	}
+
+	set := &Set{byName: map[string]*Profile{}, version: version(specs)}
+	for _, s := range specs {
+		for i := range s.Profiles {
+			p := compileProfile(s, &s.Profiles[i])
+			set.profiles = append(set.profiles, p)
+			set.byName[p.name] = p
+		}
+	}
+	return set, nil
+}
+
+// checkAcross finds what single files cannot show: a profile name defined
+// twice, or a profile hidden behind a catch-all from an earlier file.
+func checkAcross(specs []*Spec) error {
+	type where struct {
+		file string
+		key  string
+	}
+	var errs []*Error
+	names := map[string]where{}
+	var catchAll *ProfileSpec
+	var catchAllFile string
+	for _, s := range specs {
+		var fileErrs []*Error
+		for i, p := range s.Profiles {
+			k := profileKey(i)
+			if prev, dup := names[p.Name]; dup {
+				fileErrs = append(fileErrs, &Error{File: s.File, Key: k + ".name", Check: "unique",
+					Msg: fmt.Sprintf("profile %q is already defined in %s at %s", p.Name, prev.file, prev.key)})
+			} else {
+				names[p.Name] = where{s.File, k}
+			}
+			if catchAll != nil {
+				fileErrs = append(fileErrs, &Error{File: s.File, Key: k, Check: "reachable",
+					Msg: fmt.Sprintf("profile %q can never be selected: profile %q in %s matches every caller and is loaded first; load catch-all profiles last or alone",
+						p.Name, catchAll.Name, catchAllFile)})
+			}
+		}
+		for i := range s.Profiles {
+			if catchAll == nil && s.Profiles[i].Match.Any {
+				catchAll, catchAllFile = &s.Profiles[i], s.File
+			}
+		}
+		placeErrors(s.src, fileErrs)
+		errs = append(errs, fileErrs...)
+	}
+	return joinErrors(errs)
+}
+
+// version hashes what was loaded: file names and bytes, or for specs built
+// in Go, their JSON form.
+func version(specs []*Spec) string {
+	h := sha256.New()
+	for _, s := range specs {
+		h.Write([]byte(filepath.Base(s.File)))
+		h.Write([]byte{0})
+		if s.src != nil {
+			h.Write(s.src)
+		} else {
+			b, _ := json.Marshal(s) // plain data; cannot fail
+			h.Write(b)
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+func compileProfile(s *Spec, ps *ProfileSpec) *Profile {
+	p := &Profile{
+		name:      ps.Name,
+		match:     compileMatch(ps.Match),
+		rules:     map[string][]rule{},
+		needsArgs: map[string]bool{},
+	}
+	errno := EPERM
+	if ps.DefaultErrno != "" {
+		errno, _ = ParseErrno(ps.DefaultErrno) // validated
+	}
+	p.fallback = Decision{Action: ActionDeny, Errno: errno, Profile: ps.Name, Reason: reasonNoRule}
+	file := filepath.Base(s.File)
+	for j, rs := range ps.Rules {
+		id := rs.Name
+		if id == "" {
+			id = ps.Name + "/rule[" + strconv.Itoa(j) + "]"
+			if s.File != "" {
+				id = file + ":" + id
+			}
+		}
+		action, _ := parseAction(rs.Action) // validated
+		r := rule{decision: Decision{Action: action, Profile: ps.Name, Rule: id, Reason: reasonRule}}
+		if action == ActionDeny {
+			r.decision.Errno = EPERM
+			if rs.Errno != "" {
+				r.decision.Errno, _ = ParseErrno(rs.Errno)
+			}
+		}
+		if rs.Mknod != nil {
+			r.args = compileMknod(rs.Mknod)
+			p.needsArgs[rs.Syscall] = true
+		}
+		p.rules[rs.Syscall] = append(p.rules[rs.Syscall], r)
+	}
+	return p
+}
+
+// Select returns the first profile, in load order, whose match holds for
+// id, or nil if none does. A nil Set selects nothing.
+func (s *Set) Select(id Identity) *Profile {
+	if s == nil {
+		return nil
+	}
+	for _, p := range s.profiles {
+		if p.match.matches(&id) {
+			return p
+		}
+	}
+	return nil
+}
+
+// Profiles returns the profile names in selection order.
+func (s *Set) Profiles() []string {
+	if s == nil {
+		return nil
+	}
+	names := make([]string, len(s.profiles))
+	for i, p := range s.profiles {
+		names[i] = p.name
+	}
+	return names
+}
+
+// Profile returns the named profile, or nil if there is none.
+func (s *Set) Profile(name string) *Profile {
+	if s == nil {
+		return nil
+	}
+	return s.byName[name]
+}
+
+// Version is a short content hash of the loaded files (12 hex digits of
+// SHA-256 over names and bytes), for naming the policy in decision records.
+func (s *Set) Version() string {
+	if s == nil {
+		return ""
+	}
+	return s.version
+}
+
+// Name returns the profile name; "" for a nil profile.
+func (p *Profile) Name() string {
+	if p == nil {
+		return ""
+	}
+	return p.name
+}
+
+// NeedsArgs reports whether a rule for syscall has argument conditions, so
+// the caller must read the arguments from the tracee before Decide.
+func (p *Profile) NeedsArgs(syscall string) bool {
+	if p == nil {
+		return false
+	}
+	return p.needsArgs[syscall]
+}
+
+// Decide returns the first matching rule's decision, or the profile's
+// default (deny with default_errno). A nil profile denies with EPERM. Decide
+// is pure and does not allocate.
+func (p *Profile) Decide(req Request) Decision {
+	if p == nil {
+		return Decision{Action: ActionDeny, Errno: EPERM, Reason: reasonNoProfile}
+	}
+	if _, ok := syscalls[req.Syscall]; !ok {
+		d := p.fallback
+		d.Reason = reasonUnknownSyscall
+		return d
+	}
+	unread := false
+	for i := range p.rules[req.Syscall] {
+		r := &p.rules[req.Syscall][i]
+		if r.args != nil {
+			ok, read := r.args.holds(req)
+			unread = unread || !read
+			if !ok {
+				continue
+			}
+		}
+		return r.decision
+	}
+	if unread {
+		d := p.fallback
+		d.Reason = reasonArgsNotRead
+		return d
+	}
+	return p.fallback
+}
+
+type matcher struct {
+	any         bool
+	uids, gids  []uint32
+	exe, cgroup []string
+	// Trusted-only fields.
+	metadata, containerID []string
+	annotations           []annotationCond
+	needsTrusted          bool
+}
+
+type annotationCond struct{ name, pattern string }
+
+func compileMatch(m *MatchSpec) matcher {
+	ids := func(in []int64) []uint32 {
+		out := make([]uint32, len(in))
+		for i, v := range in {
+			out[i] = uint32(v) // validated range
+		}
+		return out
+	}
+	c := matcher{
+		any:         m.Any,
+		uids:        ids(m.UID),
+		gids:        ids(m.GID),
+		exe:         m.Exe,
+		cgroup:      m.Cgroup,
+		metadata:    m.Metadata,
+		containerID: m.ContainerID,
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Annotations)) {
+		c.annotations = append(c.annotations, annotationCond{name, m.Annotations[name]})
+	}
+	c.needsTrusted = len(c.metadata) > 0 || len(c.containerID) > 0 || len(c.annotations) > 0
+	return c
+}
+
+func (m *matcher) matches(id *Identity) bool {
+	if m.any {
+		return true
+	}
+	if m.needsTrusted && !id.Trusted {
+		return false
+	}
+	if len(m.uids) > 0 && !slices.Contains(m.uids, id.UID) {
+		return false
+	}
+	if len(m.gids) > 0 && !slices.Contains(m.gids, id.GID) {
+		return false
+	}
+	if !globsMatch(m.exe, id.Exe) || !globsMatch(m.cgroup, id.Cgroup) ||
+		!globsMatch(m.metadata, id.Metadata) || !globsMatch(m.containerID, id.ContainerID) {
+		return false
+	}
+	for _, a := range m.annotations {
+		v, ok := id.Annotations[a.name]
+		if !ok {
+			return false
+		}
+		if ok, _ := path.Match(a.pattern, v); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// globsMatch reports whether any pattern matches s; no patterns means no
+// condition. An empty s never matches, so an unknown exe fails closed.
+func globsMatch(patterns []string, s string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	if s == "" {
+		return false
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+type mknodCond struct {
+	paths        []string
+	types        uint8 // bit per FileType; 0: any
+	major, minor []Range
+	modeMax      int64 // -1: no condition
+}
+
+func compileMknod(m *MknodSpec) *mknodCond {
+	c := &mknodCond{paths: m.Path, major: m.Major, minor: m.Minor, modeMax: -1}
+	for _, name := range m.Type {
+		t, _ := ParseFileType(name) // validated
+		c.types |= 1 << t
+	}
+	if m.ModeMax != nil {
+		c.modeMax = *m.ModeMax
+	}
+	return c
+}
+
+func (c *mknodCond) holds(req Request) (ok, read bool) {
+	a := req.Mknod
+	if a == nil {
+		return false, false
+	}
+	if len(c.paths) > 0 {
+		// The daemon promises a clean absolute path; if it is not, a glob
+		// such as /tmp/* could match /tmp/.., so fail closed.
+		if a.Path == "" || a.Path[0] != '/' || path.Clean(a.Path) != a.Path || !globsMatch(c.paths, a.Path) {
+			return false, true
+		}
+	}
+	if c.types != 0 && (a.Type >= 8 || c.types&(1<<a.Type) == 0) {
+		return false, true
+	}
+	if !inRanges(c.major, a.Major) || !inRanges(c.minor, a.Minor) {
+		return false, true
+	}
+	if c.modeMax >= 0 && int64(a.Mode)&^c.modeMax != 0 {
+		return false, true
+	}
+	return true, true
+}
+
+func inRanges(rs []Range, v uint32) bool {
+	if len(rs) == 0 {
+		return true
+	}
+	for _, r := range rs {
+		if int64(v) >= r.Lo && int64(v) <= r.Hi {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,409 @@
+package policy
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// check is one named validation step. Checks run in order and all run, so
+// one Validate call reports every problem in the file.
+type check struct {
+	name string
+	fn   func(s *Spec, r *report)
+}
+
+// checks is the ordered validation list. Order matters only for the order
+// of messages: basic shape first, then the safety rules that build on it.
+var checks = []check{
+	{"version", checkVersion},
+	{"profiles", checkProfiles},
+	{"profile-name", checkProfileNames},
+	{"mode", checkMode},
+	{"match", checkMatch},
+	{"reachable", checkReachable},
+	{"globs", checkGlobs},
+	{"rule-name", checkRuleNames},
+	{"syscall", checkSyscall},
+	{"action", checkAction},
+	{"errno", checkErrno},
+	{"arguments", checkArguments},
+	{"ranges", checkRanges},
+	{"types", checkTypes},
+	{"continue", checkContinue},
+	{"emulate", checkEmulate},
+}
+
+type report struct {
+	file  string
+	check string
+	errs  []*Error
+}
+
+func (r *report) add(key, format string, args ...any) {
+	r.errs = append(r.errs, &Error{File: r.file, Key: key, Check: r.check, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate runs every check and returns all problems joined, each naming
+// the file, the key path and, for parsed files, line and column.
+func (s *Spec) Validate() error {
+	r := &report{file: s.File}
+	for _, c := range checks {
+		r.check = c.name
+		c.fn(s, r)
+	}
+	placeErrors(s.src, r.errs)
+	return joinErrors(r.errs)
+}
+
+// Key paths, spelled like the decoder spells them.
+func profileKey(i int) string         { return indexKey("profile", i) }
+func ruleKey(i, j int) string         { return indexKey(profileKey(i)+".rule", j) }
+func matchKey(i int, k string) string { return profileKey(i) + ".match." + k }
+
+// nameRE limits names to what is safe in logs, metrics labels and rule ids.
+var nameRE = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
+
+func checkVersion(s *Spec, r *report) {
+	if s.Version != SchemaVersion {
+		r.add("version", "unsupported version %d (supported: %v)", s.Version, supportedVersions())
+	}
+}
+
+func checkProfiles(s *Spec, r *report) {
+	if len(s.Profiles) == 0 {
+		r.add("", "no profiles; add at least one [[profile]] table")
+	}
+}
+
+func checkProfileNames(s *Spec, r *report) {
+	seen := map[string]int{}
+	for i, p := range s.Profiles {
+		k := profileKey(i) + ".name"
+		switch {
+		case p.Name == "":
+			r.add(k, "missing; every profile needs a name")
+			continue
+		case !nameRE.MatchString(p.Name):
+			r.add(k, "invalid name %q: use 1 to 64 of [a-z0-9._-]", p.Name)
+		}
+		if j, dup := seen[p.Name]; dup {
+			r.add(k, "profile %q is already defined at %s", p.Name, profileKey(j))
+			continue
+		}
+		seen[p.Name] = i
+	}
+}
+
+func checkMode(s *Spec, r *report) {
+	for i, p := range s.Profiles {
+		switch p.Mode {
+		case "", "enforce":
+		case "learn":
+			r.add(profileKey(i)+".mode", `mode "learn" is not supported yet; use "enforce"`)
+		default:
+			r.add(profileKey(i)+".mode", `unknown mode %q; use "enforce"`, p.Mode)
+		}
+	}
+}
+
+func checkMatch(s *Spec, r *report) {
+	for i, p := range s.Profiles {
+		m := p.Match
+		if m == nil {
+			r.add(profileKey(i)+".match", "missing [profile.match] table; use any = true to match every caller")
+			continue
+		}
+		var set []string
+		for _, l := range m.lists() {
+			if !l.set {
+				continue
+			}
+			set = append(set, l.key)
+			if l.n == 0 {
+				r.add(matchKey(i, l.key), "empty list matches no caller; remove the key")
+			}
+		}
+		if m.Any && len(set) > 0 {
+			r.add(matchKey(i, "any"), "any = true matches every caller and must be the only key; remove %s", strings.Join(set, ", "))
+		}
+		if !m.Any && len(set) == 0 {
+			r.add(profileKey(i)+".match", "empty match; set any = true to match every caller, or name uid, gid, exe, ...")
+		}
+		for _, ids := range []struct {
+			key string
+			ids []int64
+		}{{"uid", m.UID}, {"gid", m.GID}} {
+			for j, id := range ids.ids {
+				// (uid_t)-1 means "unchanged" to the kernel, never a real id.
+				if id < 0 || id >= 1<<32-1 {
+					r.add(indexKey(matchKey(i, ids.key), j), "%s %d out of range [0, 4294967294]", ids.key, id)
+				}
+			}
+		}
+		if _, ok := m.Annotations[""]; ok {
+			r.add(matchKey(i, "annotations"), "empty annotation name")
+		}
+	}
+}
+
+type listKey struct {
+	key string
+	set bool // present in the file, even if empty
+	n   int
+}
+
+// lists describes the list-valued keys in schema order.
+func (m *MatchSpec) lists() []listKey {
+	return []listKey{
+		{"uid", m.UID != nil, len(m.UID)},
+		{"gid", m.GID != nil, len(m.GID)},
+		{"exe", m.Exe != nil, len(m.Exe)},
+		{"cgroup", m.Cgroup != nil, len(m.Cgroup)},
+		{"metadata", m.Metadata != nil, len(m.Metadata)},
+		{"container_id", m.ContainerID != nil, len(m.ContainerID)},
+		{"annotations", m.Annotations != nil, len(m.Annotations)},
+	}
+}
+
+// checkReachable rejects profiles after a catch-all in the same file: they
+// could never be selected, which is almost always a mistake in ordering.
+func checkReachable(s *Spec, r *report) {
+	for i, p := range s.Profiles {
+		if p.Match != nil && p.Match.Any && i+1 < len(s.Profiles) {
+			for j := i + 1; j < len(s.Profiles); j++ {
+				r.add(profileKey(j), "profile %q can never be selected: profile %q before it matches every caller; move the catch-all last",
+					s.Profiles[j].Name, p.Name)
+			}
+			return
+		}
+	}
+}
+
+func checkGlobs(s *Spec, r *report) {
+	glob := func(key, pat string, abs bool) {
+		if _, err := path.Match(pat, ""); err != nil {
+			r.add(key, "bad glob %q: %v", pat, err)
+			return
+		}
+		if abs && !strings.HasPrefix(pat, "/") {
+			r.add(key, "pattern %q must be an absolute path", pat)
+			return
+		}
+		if abs && path.Clean(pat) != pat {
+			// Requests carry cleaned paths, so this could never match.
+			r.add(key, "pattern %q is not a clean path (want %q)", pat, path.Clean(pat))
+		}
+	}
+	list := func(key string, pats []string, abs bool) {
+		for j, pat := range pats {
+			glob(indexKey(key, j), pat, abs)
+		}
+	}
+	for i, p := range s.Profiles {
+		if m := p.Match; m != nil {
+			list(matchKey(i, "exe"), m.Exe, true)
+			list(matchKey(i, "cgroup"), m.Cgroup, true)
+			list(matchKey(i, "metadata"), m.Metadata, false)
+			list(matchKey(i, "container_id"), m.ContainerID, false)
+			for _, name := range slices.Sorted(maps.Keys(m.Annotations)) {
+				glob(joinKey(matchKey(i, "annotations"), name), m.Annotations[name], false)
+			}
+		}
+		for j, rule := range p.Rules {
+			if rule.Mknod != nil {
+				list(ruleKey(i, j)+".mknod.path", rule.Mknod.Path, true)
+			}
+		}
+	}
+}
+
+func checkRuleNames(s *Spec, r *report) {
+	for i, p := range s.Profiles {
+		seen := map[string]int{}
+		for j, rule := range p.Rules {
+			if rule.Name == "" {
+				continue
+			}
+			k := ruleKey(i, j) + ".name"
+			if !nameRE.MatchString(rule.Name) {
+				r.add(k, "invalid name %q: use 1 to 64 of [a-z0-9._-]", rule.Name)
+			}
+			if prev, dup := seen[rule.Name]; dup {
+				r.add(k, "rule %q is already defined at %s", rule.Name, ruleKey(i, prev))
+				continue
+			}
+			seen[rule.Name] = j
+		}
+	}
+}
+
+func checkSyscall(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Syscall == "" {
+			r.add(key+".syscall", "missing; want one of %v", KnownSyscalls())
+		} else if _, ok := syscalls[rule.Syscall]; !ok {
+			r.add(key+".syscall", "unknown syscall %q; want one of %v", rule.Syscall, KnownSyscalls())
+		}
+	})
+}
+
+func checkAction(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Action == "" {
+			r.add(key+".action", "missing; want one of %v", KnownActions())
+		} else if _, err := parseAction(rule.Action); err != nil {
+			r.add(key+".action", "%v", err)
+		}
+	})
+}
+
+func checkErrno(s *Spec, r *report) {
+	for i, p := range s.Profiles {
+		if p.DefaultErrno != "" {
+			if _, err := ParseErrno(p.DefaultErrno); err != nil {
+				r.add(profileKey(i)+".default_errno", "%v", err)
+			}
+		}
+	}
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Errno == "" {
+			return
+		}
+		if _, err := ParseErrno(rule.Errno); err != nil {
+			r.add(key+".errno", "%v", err)
+		}
+		if rule.Action != "deny" {
+			r.add(key+".errno", "errno only applies to action \"deny\", not %q", rule.Action)
+		}
+	})
+}
+
+func checkArguments(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Mknod == nil {
+			return
+		}
+		k := key + ".mknod"
+		if info, ok := syscalls[rule.Syscall]; ok && info.argTable != "mknod" {
+			r.add(k, "mknod conditions only apply to syscall \"mknod\", not %q", rule.Syscall)
+		}
+		m := rule.Mknod
+		lists := []listKey{
+			{"path", m.Path != nil, len(m.Path)},
+			{"type", m.Type != nil, len(m.Type)},
+			{"major", m.Major != nil, len(m.Major)},
+			{"minor", m.Minor != nil, len(m.Minor)},
+		}
+		empty := m.ModeMax == nil
+		for _, l := range lists {
+			empty = empty && !l.set
+			if l.set && l.n == 0 {
+				r.add(k+"."+l.key, "empty list matches nothing; remove the key")
+			}
+		}
+		if empty {
+			r.add(k, "table has no conditions; remove it")
+		}
+	})
+}
+
+// Linux dev_t as the kernel decodes it for mknod: 12-bit major, 20-bit minor.
+const (
+	maxMajor = 1<<12 - 1
+	maxMinor = 1<<20 - 1
+)
+
+func checkRanges(s *Spec, r *report) {
+	ranges := func(key, what string, rs []Range, limit int64) {
+		for j, rg := range rs {
+			switch {
+			case rg.Lo < 0 || rg.Hi > limit:
+				r.add(indexKey(key, j), "%s %s out of range [0, %d]", what, rg, limit)
+			case rg.Lo > rg.Hi:
+				r.add(indexKey(key, j), "%s range %s is empty (low > high)", what, rg)
+			}
+		}
+	}
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		m := rule.Mknod
+		if m == nil {
+			return
+		}
+		ranges(key+".mknod.major", "major", m.Major, maxMajor)
+		ranges(key+".mknod.minor", "minor", m.Minor, maxMinor)
+		if m.ModeMax != nil && (*m.ModeMax < 0 || *m.ModeMax > 0o7777) {
+			r.add(key+".mknod.mode_max", "mode_max %#o out of range [0, 0o7777]", *m.ModeMax)
+		}
+	})
+}
+
+func checkTypes(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Mknod == nil {
+			return
+		}
+		for j, t := range rule.Mknod.Type {
+			if _, err := ParseFileType(t); err != nil {
+				r.add(indexKey(key+".mknod.type", j), "%v", err)
+			}
+		}
+	})
+}
+
+// checkContinue enforces P10: continue hands the call back to the kernel,
+// which re-reads pointer arguments from the caller's memory after we looked
+// at them, so a continue rule may only depend on register arguments.
+func checkContinue(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Action != "continue" || rule.Mknod == nil {
+			return
+		}
+		if rule.Mknod.Path != nil {
+			r.add(key+".mknod.path", "a continue rule must not depend on the path: the caller can rewrite the path "+
+				"in its memory after the check and before the kernel reads it (TOCTOU), so the kernel may act on a "+
+				"different path; continue is never a grant, use emulate to grant by path")
+		}
+	})
+}
+
+// checkEmulate keeps grants narrow: emulation runs with the daemon's
+// privileges, so it must say where (path), what (type) and, for device
+// nodes, which device (major and minor).
+func checkEmulate(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		info, ok := syscalls[rule.Syscall]
+		if rule.Action != "emulate" || !ok || !info.deviceGrant {
+			return
+		}
+		m := rule.Mknod
+		if m == nil {
+			m = &MknodSpec{}
+		}
+		devices := len(m.Type) == 0 || slices.Contains(m.Type, "char") || slices.Contains(m.Type, "block")
+		if len(m.Path) == 0 {
+			if devices {
+				r.add(key, "emulate without a path condition would let the caller create device nodes anywhere; add mknod.path")
+			} else {
+				r.add(key, "emulate needs a path condition (mknod.path): paths are mandatory for emulate")
+			}
+		}
+		if len(m.Type) == 0 {
+			r.add(key, "emulate needs a type condition (mknod.type): without it the caller could create any kind of node, block devices included")
+		} else if devices && (len(m.Major) == 0 || len(m.Minor) == 0) {
+			r.add(key, "emulate of char or block nodes needs major and minor conditions: without them the caller could create any device, such as /dev/mem (char 1:1) or a disk")
+		}
+	})
+}
+
+func forRules(s *Spec, fn func(key string, p *ProfileSpec, r *RuleSpec)) {
+	for i := range s.Profiles {
+		p := &s.Profiles[i]
+		for j := range p.Rules {
+			fn(ruleKey(i, j), p, &p.Rules[j])
+		}
+	}
+}
