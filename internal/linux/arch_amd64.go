@@ -1,0 +1,8 @@
+package linux
+
+import "golang.org/x/sys/unix"
+
+func nativeArch() uint32 { return unix.AUDIT_ARCH_X86_64 }
+
+// SYS_MKNOD is the legacy mknod(2); arm64 has only mknodat.
+const SYS_MKNOD = unix.SYS_MKNOD

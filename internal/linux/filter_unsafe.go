@@ -1,0 +1,95 @@
+package linux
+
+import (
+	"errors"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// BPF opcodes for the small filters built here (linux/filter.h).
+const (
+	bpfLdWAbs = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+	bpfJeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	bpfRetK   = unix.BPF_RET | unix.BPF_K
+
+	seccompRetAllow     = 0x7fff0000
+	seccompRetUserNotif = 0x7fc00000
+	seccompRetErrno     = 0x00050000
+)
+
+// NotifyFilter describes a filter that sends some syscalls of one arch to
+// a listener. It exists for tests and the bench; real clients build their
+// filters with libseccomp (fgac-run, examples).
+type NotifyFilter struct {
+	Arch   uint32
+	Notify []uint32 // syscall numbers answered by the listener
+	// Flags are extra SECCOMP_FILTER_FLAG_*; NEW_LISTENER is always set.
+	Flags uint
+}
+
+// InstallNotifyFilter sets NO_NEW_PRIVS and loads f for the calling thread
+// (or, with SECCOMP_FILTER_FLAG_TSYNC in Flags, every thread) and returns
+// the listener fd. Calls of another arch get ENOSYS.
+func InstallNotifyFilter(f NotifyFilter) (int, error) {
+	prog := []unix.SockFilter{
+		{Code: bpfLdWAbs, K: 4}, // seccomp_data.arch
+		{Code: bpfJeqK, Jt: 1, Jf: 0, K: f.Arch},
+		{Code: bpfRetK, K: seccompRetErrno | uint32(unix.ENOSYS)},
+		{Code: bpfLdWAbs, K: 0}, // seccomp_data.nr
+	}
+	for _, nr := range f.Notify {
+		prog = append(prog,
+			unix.SockFilter{Code: bpfJeqK, Jt: 0, Jf: 1, K: nr},
+			unix.SockFilter{Code: bpfRetK, K: seccompRetUserNotif})
+	}
+	prog = append(prog, unix.SockFilter{Code: bpfRetK, K: seccompRetAllow})
+	if len(prog) > 255 {
+		return -1, errors.New("install filter: too many syscalls")
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return -1, sysErr("prctl(PR_SET_NO_NEW_PRIVS)", err)
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	flags := f.Flags | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog)))
+	if e != 0 {
+		return -1, sysErr("seccomp(SECCOMP_SET_MODE_FILTER)", e)
+	}
+	return int(r), nil
+}
+
+// Filter flags for NotifyFilter.Flags.
+const (
+	SECCOMP_FILTER_FLAG_TSYNC       = unix.SECCOMP_FILTER_FLAG_TSYNC
+	SECCOMP_FILTER_FLAG_TSYNC_ESRCH = unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+)
+
+// Tgkill sends sig to thread tid of process pid.
+func Tgkill(pid, tid int, sig unix.Signal) error {
+	return sysErr("tgkill", unix.Tgkill(pid, tid, sig))
+}
+
+// RawMknodat calls mknodat(2) directly and returns the raw errno (0 on
+// success): tests and the tracee helper compare errnos exactly.
+func RawMknodat(dirfd int, path string, mode uint32, dev uint64) Errno {
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return unix.EINVAL
+	}
+	_, _, e := unix.Syscall6(unix.SYS_MKNODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), uintptr(dev), 0, 0)
+	return e
+}
+
+// RawSyscall6 makes a syscall with raw arguments and returns its errno:
+// tests use it to pass bad pointers on purpose.
+func RawSyscall6(nr, a0, a1, a2, a3, a4, a5 uintptr) (uintptr, Errno) {
+	r, _, e := unix.Syscall6(nr, a0, a1, a2, a3, a4, a5)
+	return r, e
+}
+
+// SYS_MKNODAT is mknodat's number on this build's arch.
+const SYS_MKNODAT = unix.SYS_MKNODAT
+
+// NativeArch is the audit arch of this build.
+var NativeArch = nativeArch()

@@ -1,0 +1,5 @@
+package testutil
+
+import "github.com/fgacd/fgacd/internal/linux"
+
+func defaultNrs() []uint32 { return []uint32{linux.SYS_MKNODAT} }
