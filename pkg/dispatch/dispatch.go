@@ -85,9 +85,41 @@ type session struct {
 	log     *zap.Logger
 	call    handlers.Call
 	out     handlers.Outcome
+	last    lastEmulation
 }
 
-func (ss *session) Close() {}
+// lastEmulation is the session's latest emulation whose answer SEND
+// accepted. Without WAIT_KILLABLE_RECV the kernel can still restart that
+// call: a signal that wakes the caller just before SEND takes the notify
+// lock makes the caller ignore the reply (kernel/seccomp.c does not look at
+// the reply after an interrupted wait). The restarted call then arrives as
+// a new notification with the same thread, number, instruction pointer and
+// arguments, while the effect is still in place: answering it 0 instead of
+// acting again is what the caller would have seen.
+type lastEmulation struct {
+	tid      int
+	nr       int32
+	arch     uint32
+	ip       uint64
+	args     [6]uint64
+	effect   handlers.Effect
+	decision policy.Decision
+	mknod    policy.MknodArgs
+}
+
+func (l *lastEmulation) release() {
+	if l.effect != nil {
+		l.effect.Release()
+	}
+	*l = lastEmulation{}
+}
+
+func (l *lastEmulation) restartOf(req *notify.Request) bool {
+	return l.effect != nil && l.tid == req.Pid && l.nr == req.Nr && l.arch == req.Arch &&
+		l.ip == req.IP && l.args == req.Args && l.effect.Intact()
+}
+
+func (ss *session) Close() { ss.last.release() }
 
 // Handle answers one notification.
 func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.Response) {
@@ -103,6 +135,16 @@ func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.R
 		ss.finish(s, req, nil, resp, start)
 		return
 	}
+	if ss.last.restartOf(req) {
+		last := ss.last
+		ss.last = lastEmulation{}
+		out.Decided, out.Decision, out.Effect = true, last.decision, last.effect
+		out.Decision.Reason = "restart of a call already emulated"
+		out.Request = policy.Request{Syscall: e.Name, Mknod: &last.mknod}
+		ss.finish(s, req, e, resp, start)
+		return
+	}
+	ss.last.release()
 	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile}
 	if !ss.profile.NeedsArgs(e.Name) {
 		out.Decision = ss.profile.Decide(policy.Request{Syscall: e.Name})
@@ -150,14 +192,25 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 	default:
 		resp.Errno = linux.EPERM
 	}
-	if out.Finish != nil {
+	if eff := out.Effect; eff != nil {
+		out.Effect = nil
+		last := lastEmulation{tid: req.Pid, nr: req.Nr, arch: req.Arch, ip: req.IP, args: req.Args,
+			effect: eff, decision: out.Decision}
+		if out.Request.Mknod != nil {
+			last.mknod = *out.Request.Mknod
+		}
 		resp.Finish = func(cancelled bool) {
-			out.Finish(cancelled)
-			if out.Undone {
-				ss.d.metrics.Undone()
-				ss.log.Info("caller interrupted before the answer; emulation undone",
-					zap.Int("tid", req.Pid), zap.String("path", out.Request.Mknod.Path))
+			if !cancelled {
+				ss.last = last
+				return
 			}
+			// The caller never saw the answer and will restart the call.
+			if eff.Undo() {
+				ss.d.metrics.Undone()
+				ss.log.Debug("caller interrupted before the answer; emulation undone",
+					zap.Int("tid", req.Pid), zap.String("path", last.mknod.Path))
+			}
+			eff.Release()
 		}
 	}
 	elapsed := time.Since(start)

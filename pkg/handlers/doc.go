@@ -13,8 +13,8 @@
 //
 // Fd ownership: every fd a handler opens is closed before Handle returns,
 // except the resolved parent directory of an emulated call, which the
-// Outcome's Finish closes after the answer was sent (it needs it to undo
-// the call when the caller was interrupted).
+// Outcome's Effect holds until its Release: it is needed to undo the call
+// when the caller was interrupted.
 //
 // Handlers never log decisions; pkg/dispatch does, once per notification.
 package handlers

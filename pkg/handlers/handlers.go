@@ -46,12 +46,22 @@ type Outcome struct {
 	// Err says why the call failed before or after the decision (for the
 	// record); the caller sees Errno.
 	Err error
-	// Finish runs after the answer was sent; see notify.Response.
-	Finish func(cancelled bool)
-	// Undone is set by Finish when it undid the emulation.
-	Undone bool
+	// Effect is what an emulation changed, kept until the caller has
+	// surely seen the answer; nil when nothing changed.
+	Effect Effect
 
 	mknod policy.MknodArgs // storage for Request.Mknod, so decoding does not allocate
+}
+
+// Effect is a side effect of an emulated call.
+type Effect interface {
+	// Undo reverts the effect if it is still the one the emulation made,
+	// and reports whether it did.
+	Undo() bool
+	// Intact reports whether the effect is still in place, unchanged.
+	Intact() bool
+	// Release frees what the effect holds (fds). Call it exactly once.
+	Release()
 }
 
 // Reset clears o for reuse.

@@ -175,20 +175,31 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 		out.Continue = true
 		return
 	}
-	// Emulated. If the caller never sees this answer (a signal restarted
-	// the call, or the watchdog answered), remove the node we made, but
-	// only if it is still the one we made.
-	out.Finish = func(cancelled bool) {
-		defer linux.Close(parent)
-		if !cancelled || ino == 0 {
-			return
-		}
-		var st linux.Stat
-		if linux.Fstatat(parent, name, &st, linux.AT_SYMLINK_NOFOLLOW) == nil && st.Ino == ino && st.Dev == devno {
-			if err := linux.Unlinkat(parent, name, 0); err == nil {
-				out.Undone = true
-			}
-		}
+	out.Effect = &nodeEffect{parent: parent, name: name, ino: ino, dev: devno}
+}
+
+// nodeEffect is a node an emulated mknod made: its parent directory fd,
+// name and identity, so it can be removed only if it is still that node.
+type nodeEffect struct {
+	parent   int
+	name     string
+	ino, dev uint64
+}
+
+func (n *nodeEffect) Intact() bool {
+	var st linux.Stat
+	return n.ino != 0 && linux.Fstatat(n.parent, n.name, &st, linux.AT_SYMLINK_NOFOLLOW) == nil &&
+		st.Ino == n.ino && st.Dev == n.dev
+}
+
+func (n *nodeEffect) Undo() bool {
+	return n.Intact() && linux.Unlinkat(n.parent, n.name, 0) == nil
+}
+
+func (n *nodeEffect) Release() {
+	if n.parent >= 0 {
+		linux.Close(n.parent)
+		n.parent = -1
 	}
 }
 

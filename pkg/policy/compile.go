@@ -331,10 +331,10 @@ func compileMatch(m *MatchSpec) matcher {
 		any:         m.Any,
 		uids:        ids(m.UID),
 		gids:        ids(m.GID),
-		exe:         m.Exe,
-		cgroup:      m.Cgroup,
-		metadata:    m.Metadata,
-		containerID: m.ContainerID,
+		exe:         slices.Clone(m.Exe),
+		cgroup:      slices.Clone(m.Cgroup),
+		metadata:    slices.Clone(m.Metadata),
+		containerID: slices.Clone(m.ContainerID),
 	}
 	for _, name := range slices.Sorted(maps.Keys(m.Annotations)) {
 		c.annotations = append(c.annotations, annotationCond{name, m.Annotations[name]})
@@ -397,7 +397,8 @@ type mknodCond struct {
 }
 
 func compileMknod(m *MknodSpec) *mknodCond {
-	c := &mknodCond{paths: m.Path, major: m.Major, minor: m.Minor, modeMax: -1}
+	// Copies, so that editing the Spec later cannot change the Set.
+	c := &mknodCond{paths: slices.Clone(m.Path), major: slices.Clone(m.Major), minor: slices.Clone(m.Minor), modeMax: -1}
 	for _, name := range m.Type {
 		t, _ := ParseFileType(name) // validated
 		c.types |= 1 << t

@@ -219,3 +219,20 @@ func BenchmarkDecide(b *testing.B) {
 		})
 	}
 }
+
+func TestSetIgnoresLaterSpecEdits(t *testing.T) {
+	s, err := policy.Parse("t.toml", []byte(decidePolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Profiles[1].Match.Exe[0] = "/*"
+	s.Profiles[1].Rules[1].Mknod.Path[0] = "/*"
+	p := set.Select(policy.Identity{UID: 1000, Exe: "/usr/bin/app"})
+	if p.Name() != "app" || p.Decide(policy.Request{Syscall: "mknod", Mknod: null("/n")}).Action != policy.ActionDeny {
+		t.Error("editing the Spec changed the compiled Set")
+	}
+}

@@ -14,7 +14,7 @@ type Error struct {
 	Line  int    // 1-based; 0 when unknown
 	Col   int    // 1-based byte column; 0 when unknown
 	Key   string // key path such as "profile[0].rule[1].errno"; "" for the whole file
-	Check string // validation check that failed; "syntax" or "decode" for Parse
+	Check string // name of the validation check; "syntax", "version" or "decode" from Parse
 	Msg   string
 	Err   error // underlying error, if any
 }

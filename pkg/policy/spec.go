@@ -143,7 +143,7 @@ func Parse(filename string, data []byte) (*Spec, error) {
 		return nil, err
 	}
 	d := decoder{file: filename}
-	s := &Spec{File: filename, src: data}
+	s := &Spec{File: filename, src: bytes.Clone(data)}
 	d.spec(doc, s)
 	if len(d.errs) > 0 {
 		placeErrors(data, d.errs)
