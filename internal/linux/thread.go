@@ -65,16 +65,3 @@ func RaiseEffectiveCap(cap int) error {
 
 // Gettid returns the calling thread's id.
 func Gettid() int { return unix.Gettid() }
-
-// RestoreEffectiveCaps sets the thread's effective capabilities back to its
-// permitted set, undoing what a nonzero fsuid cleared: the thread then acts
-// with root's privileges but creates files owned by its fsuid/fsgid.
-func RestoreEffectiveCaps() error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return sysErr("capget", err)
-	}
-	data[0].Effective, data[1].Effective = data[0].Permitted, data[1].Permitted
-	return sysErr("capset", unix.Capset(&hdr, &data[0]))
-}

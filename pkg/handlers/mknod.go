@@ -114,6 +114,16 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 			return err
 		}
 		defer linux.Close(fdDir)
+		// The caller gets exactly the privilege mknod needs, CAP_MKNOD, and
+		// nothing else: the path walk, the directory write check and the
+		// node's owner are the caller's (fsuid, fsgid, groups, umask), so
+		// no policy can let one user plant a node in another's directory.
+		if err := linux.SetCreds(cr.fsuid, cr.fsgid, cr.groups); err != nil {
+			return err
+		}
+		if err := linux.RaiseEffectiveCap(linux.CAP_MKNOD); err != nil {
+			return err
+		}
 		pfd, err := linux.Openat2(linux.AT_FDCWD, dir, linux.O_PATH|linux.O_DIRECTORY, linux.RESOLVE_NO_MAGICLINKS)
 		if err != nil {
 			return fmt.Errorf("mknod: resolve %q: %w", dir, err)
@@ -140,15 +150,6 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 				return fmt.Errorf("mknod %s: %w", out.mknod.Path, linux.EEXIST)
 			}
 			return fmt.Errorf("mknod %s: trailing slash: %w", out.mknod.Path, linux.ENOENT)
-		}
-		// Act as root would (no EACCES from the caller's directory
-		// permissions, CAP_MKNOD), but create the node owned by the
-		// caller's fsuid/fsgid, trimmed by its umask.
-		if err := linux.SetCreds(cr.fsuid, cr.fsgid, cr.groups); err != nil {
-			return err
-		}
-		if err := linux.RestoreEffectiveCaps(); err != nil {
-			return err
 		}
 		if err := c.Valid.IDValid(req.ID); err != nil {
 			return errGone

@@ -116,6 +116,14 @@ func TestMknodResolvesInCallersView(t *testing.T) {
 	if e := tr.Mknod(t, "", filepath.Join(d.dir, "rel", "x"), linux.S_IFCHR|0o666, null); e != linux.ENOTDIR {
 		t.Errorf("parent is a device node: errno %v, want ENOTDIR", e)
 	}
+	// The caller gets CAP_MKNOD, not root's file access: a granted path
+	// in a directory it cannot write fails as natively.
+	locked := filepath.Join(d.dir, "locked")
+	os.Mkdir(locked, 0o755)
+	if e := tr.Mknod(t, "", filepath.Join(locked, "n"), linux.S_IFCHR|0o666, null); e != linux.EACCES {
+		t.Errorf("granted path in a root-owned 0755 directory: errno %v, want EACCES", e)
+	}
+	absent(t, filepath.Join(locked, "n"))
 	// A pointer into nowhere.
 	if r := tr.Do(t, testutil.Command{Op: "mknodat_ptr", Addr: 0x10, Mode: linux.S_IFCHR | 0o666, Dev: null}); linux.Errno(r.Errno) != linux.EFAULT {
 		t.Errorf("bad path pointer: errno %v, want EFAULT", linux.Errno(r.Errno))
