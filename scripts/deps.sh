@@ -8,7 +8,15 @@
 # Needs root to install; when not root it uses "sudo -n" if available.
 set -euo pipefail
 
-base_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev)
+# util-linux gives setpriv (the demo runs its app as nobody).
+base_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev util-linux curl)
+
+# Go itself comes with the machine (/usr/local/go); Debian 12's golang is
+# too old for go.mod. Say so clearly instead of failing later.
+if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
+	echo "deps: no Go toolchain found (need Go >= 1.24 in PATH or /usr/local/go)" >&2
+	exit 1
+fi
 pkgs=("${base_pkgs[@]}" "$@")
 
 is_installed() {

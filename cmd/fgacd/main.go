@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -201,6 +202,9 @@ func loadPolicy(dir string, log *zap.Logger) (*policy.Set, error) {
 func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err := linux.CheckNotifSizes(); err != nil {
 		return err
+	}
+	if n := cfg.Runtime.GOMAXPROCS; n > 0 && os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(n)
 	}
 	set, err := loadPolicy(cfg.Policy.Dir, log)
 	if err != nil {

@@ -22,9 +22,10 @@ type Validator interface {
 	IDValid(id uint64) error
 }
 
-// Decider is the caller's policy profile.
+// Decider is the caller's policy profile (*policy.Profile).
 type Decider interface {
 	Decide(policy.Request) policy.Decision
+	DecideByName(req policy.Request, name string) (policy.Decision, bool)
 }
 
 // Call is one notification for a handler.

@@ -87,6 +87,18 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 		out.fail(fmt.Errorf("mknod: name of %d bytes: %w", len(name), linux.ENAMETOOLONG), 0)
 		return
 	}
+	// Most refusals need no resolution: if no rule can match a path
+	// ending in this name, the directory does not matter.
+	if d, ok := c.Profile.DecideByName(out.Request, name); ok && d.Action != policy.ActionEmulate {
+		out.mknod.Path = raw // unresolved; for the record only
+		out.Decision, out.Decided = d, true
+		if d.Action == policy.ActionContinue {
+			out.Continue = true
+		} else {
+			out.Errno = linux.Errno(d.Errno)
+		}
+		return
+	}
 
 	cr, err := readCreds(h.procRoot, req.Pid)
 	if err != nil {

@@ -59,7 +59,7 @@ type Session struct {
 	mu       sync.Mutex
 	fdClosed bool
 	inFlight atomic.Uint64
-	watchdog *time.Timer
+	since    atomic.Int64 // when inFlight was received, UnixNano
 
 	notif linux.SeccompNotif
 	req   Request
@@ -90,8 +90,6 @@ func NewSession(fd int, id Identity, cfg SessionConfig, log *zap.Logger, m *metr
 	// SYNC_WAKE_UP keeps the hand-off on one CPU (6.6; 1.9x lower latency
 	// measured here). Older kernels say EINVAL: run without it.
 	s.SyncWakeUp = linux.NotifSetFlags(fd, linux.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == nil
-	s.watchdog = time.AfterFunc(time.Hour, s.expire)
-	s.watchdog.Stop()
 	return s, nil
 }
 
@@ -122,8 +120,9 @@ var ErrSessionClosed = errors.New("session closed")
 // (returns nil), Close is called (ErrSessionClosed) or the listener fails.
 // It closes the listener fd before returning.
 func (s *Session) Serve(h Handler) (err error) {
+	watchdog.add(s)
 	defer func() {
-		s.watchdog.Stop()
+		watchdog.remove(s)
 		s.mu.Lock()
 		s.fdClosed = true
 		s.file.Close()
@@ -196,10 +195,9 @@ func (s *Session) serveOne(h Handler) error {
 	s.req = Request{ID: n.ID, Pid: int(n.Pid), Arch: n.Data.Arch, Nr: n.Data.Nr, IP: n.Data.InstructionPointer, Args: n.Data.Args}
 	s.resp = Response{}
 
+	s.since.Store(time.Now().UnixNano())
 	s.inFlight.Store(n.ID)
-	s.watchdog.Reset(s.cfg.Deadline)
 	h.Handle(s, &s.req, &s.resp)
-	s.watchdog.Stop()
 	s.inFlight.Store(0)
 
 	s.kresp = linux.SeccompNotifResp{ID: n.ID}
@@ -227,12 +225,12 @@ func (s *Session) serveOne(h Handler) error {
 	return nil
 }
 
-// expire is the watchdog: it answers the notification in flight with EPERM
-// so the caller is never left hanging. The handler's own SEND then gets
-// ENOENT and its Finish undoes what it did.
-func (s *Session) expire() {
+// expire answers the notification in flight with EPERM if it is older
+// than the deadline, so the caller is never left hanging. The handler's own
+// SEND then gets ENOENT and its Finish undoes what it did.
+func (s *Session) expire(now int64) {
 	id := s.inFlight.Load()
-	if id == 0 {
+	if id == 0 || now-s.since.Load() < int64(s.cfg.Deadline) || id != s.inFlight.Load() {
 		return
 	}
 	s.mu.Lock()
@@ -244,5 +242,60 @@ func (s *Session) expire() {
 	if linux.NotifSend(s.fd, &r) == nil {
 		s.metrics.DeadlineExceeded()
 		s.Log.Warn("handler ran past its deadline; answered EPERM", zap.Uint64("notification", id), zap.Duration("deadline", s.cfg.Deadline))
+	}
+}
+
+// watchdog scans serving sessions for notifications past their deadline.
+// One goroutine for all sessions, running only while some session serves:
+// a per-notification timer would cost a netpoller wake-up per call (seen
+// in perf as an extra context switch per notification), and a goroutine
+// per session would wake thousands of idle sessions. Precision: a tick.
+var watchdog = &watchdogSet{sessions: map[*Session]struct{}{}}
+
+const watchdogTick = 50 * time.Millisecond
+
+type watchdogSet struct {
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+	running  bool
+}
+
+func (w *watchdogSet) add(s *Session) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sessions[s] = struct{}{}
+	if !w.running {
+		w.running = true
+		go w.loop()
+	}
+}
+
+func (w *watchdogSet) remove(s *Session) {
+	w.mu.Lock()
+	delete(w.sessions, s)
+	w.mu.Unlock()
+}
+
+func (w *watchdogSet) loop() {
+	t := time.NewTicker(watchdogTick)
+	defer t.Stop()
+	var batch []*Session
+	for now := range t.C {
+		w.mu.Lock()
+		if len(w.sessions) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		batch = batch[:0]
+		for s := range w.sessions {
+			if s.inFlight.Load() != 0 {
+				batch = append(batch, s)
+			}
+		}
+		w.mu.Unlock()
+		for _, s := range batch {
+			s.expire(now.UnixNano())
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Identity is who the caller is, established by the daemon from the kernel.
@@ -85,6 +86,10 @@ type argCond interface {
 	// holds reports whether req satisfies the conditions; read is false
 	// when req lacks the arguments, so the conditions cannot hold.
 	holds(req Request) (ok, read bool)
+	// holdsByName is holds for a request whose path is known only by its
+	// last component: decided is false when the answer depends on the
+	// rest of the path.
+	holdsByName(req Request, name string) (ok, decided bool)
 }
 
 // Compile validates the specs and builds a Set. Profiles are selected in
@@ -307,6 +312,36 @@ func (p *Profile) Decide(req Request) Decision {
 	return p.fallback
 }
 
+// DecideByName decides a call before its path is resolved, from the
+// scalar arguments and the path's last component, which resolution never
+// changes (mknod does not follow it). decided is false when the answer
+// depends on where the rest of the path resolves; the caller then resolves
+// it and calls Decide. When decided, the result equals what Decide would
+// return for any path ending in name, so skipping resolution is safe.
+// Pure and allocation-free.
+func (p *Profile) DecideByName(req Request, name string) (d Decision, decided bool) {
+	if p == nil || name == "" || name == "." || name == ".." {
+		return p.Decide(req), p == nil
+	}
+	if _, ok := syscalls[req.Syscall]; !ok {
+		return p.Decide(req), true
+	}
+	for i := range p.rules[req.Syscall] {
+		r := &p.rules[req.Syscall][i]
+		if r.args != nil {
+			ok, decided := r.args.holdsByName(req, name)
+			if !decided {
+				return Decision{}, false
+			}
+			if !ok {
+				continue
+			}
+		}
+		return r.decision, true
+	}
+	return p.fallback, true
+}
+
 type matcher struct {
 	any         bool
 	uids, gids  []uint32
@@ -431,6 +466,34 @@ func (c *mknodCond) holds(req Request) (ok, read bool) {
 		return false, true
 	}
 	return true, true
+}
+
+func (c *mknodCond) holdsByName(req Request, name string) (ok, decided bool) {
+	a := req.Mknod
+	if a == nil {
+		return false, false
+	}
+	if c.types != 0 && (a.Type >= 8 || c.types&(1<<a.Type) == 0) {
+		return false, true
+	}
+	if !inRanges(c.major, a.Major) || !inRanges(c.minor, a.Minor) {
+		return false, true
+	}
+	if c.modeMax >= 0 && int64(a.Mode)&^c.modeMax != 0 {
+		return false, true
+	}
+	if len(c.paths) == 0 {
+		return true, true
+	}
+	for _, g := range c.paths {
+		// A glob's last segment can only match a path ending in name if
+		// it matches name itself ("*" does not cross "/").
+		last := g[strings.LastIndexByte(g, '/')+1:]
+		if ok, _ := path.Match(last, name); ok {
+			return false, false
+		}
+	}
+	return false, true
 }
 
 func inRanges(rs []Range, v uint32) bool {

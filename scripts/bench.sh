@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# make bench: fgacd against a minimal C supervisor (bench/c/super.c), on the
+# same syscall, same tracee, same machine, in this one invocation. Absolute
+# times move between runs and machines; the ratios are the figures.
+#
+#   deny round trip        policy denies mknodat without reading arguments
+#   path-checked decision  the path is read (process_vm_readv) and checked;
+#                          C: read 256 B + ID_VALID + prefix compare
+#   allocations            Go heap allocations per notification in fgacd,
+#                          from go_memstats_mallocs_total around a run
+#
+# Env: CALLS (default 200000), ROUNDS (default 3).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+calls=${CALLS:-200000}
+rounds=${ROUNDS:-3}
+work=$(mktemp -d /tmp/fgacd-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+cc -O2 -Wall -Wextra -o "$work/tracee" "$root/bench/c/tracee.c"
+cc -O2 -Wall -Wextra -o "$work/csuper" "$root/bench/c/super.c"
+mkdir -p "$work/deny" "$work/path"
+cat >"$work/deny/bench.toml" <<'TOML'
+version = 1
+[[profile]]
+name = "bench-deny"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "mknod"
+  action = "deny"
+TOML
+cat >"$work/path/bench.toml" <<'TOML'
+version = 1
+[[profile]]
+name = "bench-path"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "mknod"
+  action = "emulate"
+    [profile.rule.mknod]
+    path = ["/tmp/fgacd-demo/null"]
+    type = ["char"]
+    major = [1]
+    minor = [3]
+TOML
+
+port=$((20000 + RANDOM % 20000))
+tracee() { # SOCKET -> "median_ns"
+	local line
+	line=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$work/tracee" -s "$1" -n "$calls")
+	[[ "$line" == *"unexpected=0"* ]] || { echo "bench: tracee: $line" >&2; exit 1; }
+	sed -E 's/.*median=([0-9]+).*/\1/' <<<"$line"
+}
+wait_sock() { for _ in $(seq 200); do [[ -S "$1" ]] && return 0; sleep 0.05; done; echo "bench: no socket $1" >&2; exit 1; }
+mallocs() { curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1=="go_memstats_mallocs_total"{printf "%d", $2}'; }
+
+c_run() { # MODE -> ns
+	local s="$work/c.sock"
+	rm -f "$s"
+	(umask 0 && exec "$work/csuper" -s "$s" -m "$1" >/dev/null) &
+	local p=$!
+	wait_sock "$s"
+	tracee "$s"
+	wait "$p" 2>/dev/null || true
+}
+g_run() { # MODE -> "ns allocs_per_call"
+	local s="$work/g.sock"
+	rm -f "$s"
+	"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/$1" \
+		-metrics "127.0.0.1:$port" -log-level warn 2>>"$work/fgacd.log" &
+	local p=$!
+	pids+=("$p")
+	wait_sock "$s"
+	local m0 m1 ns
+	m0=$(mallocs)
+	ns=$(tracee "$s")
+	m1=$(mallocs)
+	kill "$p"
+	wait "$p" 2>/dev/null || true
+	echo "$ns $(awk -v a="$m0" -v b="$m1" -v n="$((calls + 1000))" 'BEGIN{printf "%.3f", (b-a)/n}')"
+}
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+declare -A res
+for mode in deny path; do
+	cs=() gs=() as=()
+	for r in $(seq "$rounds"); do
+		cs+=("$(c_run "$mode")")
+		read -r g a <<<"$(g_run "$mode")"
+		gs+=("$g")
+		as+=("$a")
+	done
+	res[$mode.c]=$(printf '%s\n' "${cs[@]}" | median)
+	res[$mode.g]=$(printf '%s\n' "${gs[@]}" | median)
+	res[$mode.a]=$(printf '%s\n' "${as[@]}" | median)
+done
+
+ratio() { awk -v g="$1" -v c="$2" 'BEGIN{printf "%.2f", g/c}'; }
+us() { awk -v n="$1" 'BEGIN{printf "%.1f", n/1000}'; }
+echo "fgacd bench: $calls mknodat calls per run, $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
+printf '%-24s %10s %10s %8s %8s %s\n' "" "C µs" "fgacd µs" "ratio" "target" "allocs/notification"
+printf '%-24s %10s %10s %8s %8s %s\n' "deny round trip" "$(us "${res[deny.c]}")" "$(us "${res[deny.g]}")" \
+	"$(ratio "${res[deny.g]}" "${res[deny.c]}")" "<=1.05" "${res[deny.a]}"
+printf '%-24s %10s %10s %8s %8s %s\n' "path-checked decision" "$(us "${res[path.c]}")" "$(us "${res[path.g]}")" \
+	"$(ratio "${res[path.g]}" "${res[path.c]}")" "<=1.10" "${res[path.a]}"
