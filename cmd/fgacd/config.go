@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/fgacd/fgacd/pkg/policy"
 )
 
 // DefaultConfigPath is where the daemon looks for its config; when the
@@ -128,7 +130,8 @@ func parseConfig(path string, data []byte, cfg Config) (Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return cfg, fmt.Errorf("%s:%d:%d: %s", path, pe.Position.Line, pe.Position.Col, pe.Message)
+			line, col := policy.Position(data, pe.Position)
+			return cfg, fmt.Errorf("%s:%d:%d: %s", path, line, col, pe.Message)
 		}
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}

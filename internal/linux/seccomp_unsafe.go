@@ -42,7 +42,19 @@ func NotifSend(fd int, r *SeccompNotifResp) error {
 // NotifIDValid reports (nil) whether notification id is still pending, so
 // that what was read from the tracee's /proc or memory belongs to it.
 func NotifIDValid(fd int, id uint64) error {
-	return sysErr("ioctl(SECCOMP_IOCTL_NOTIF_ID_VALID)", ioctlPtr(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)))
+	for {
+		// The pointer is converted in the call expression itself, so the
+		// compiler keeps id on the stack (through ioctlPtr it escaped: one
+		// allocation per check on the hot path).
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), SECCOMP_IOCTL_NOTIF_ID_VALID, uintptr(unsafe.Pointer(&id)))
+		switch e {
+		case 0:
+			return nil
+		case unix.EINTR:
+			continue
+		}
+		return sysErr("ioctl(SECCOMP_IOCTL_NOTIF_ID_VALID)", e)
+	}
 }
 
 // NotifAddfd installs srcfd into the target (SECCOMP_IOCTL_NOTIF_ADDFD,

@@ -282,6 +282,19 @@ func traceeDo(c Command) Result {
 	case "mknodat_ptr": // a raw (possibly bad) path pointer
 		_, e := linux.RawSyscall6(linux.SYS_MKNODAT, uintptr(dirfd), uintptr(c.Addr), uintptr(c.Mode), uintptr(c.Dev), 0, 0)
 		return Result{Errno: int(e)}
+	case "repeat": // N identical calls; counts results by errno
+		var r Result
+		for i := 0; i < c.N; i++ {
+			switch e := linux.RawMknodat(dirfd, c.Path, c.Mode, c.Dev); e {
+			case 0:
+				r.OK++
+			case linux.EPERM:
+				r.Other++
+			default:
+				r.Errno = int(e)
+			}
+		}
+		return r
 	case "hammer":
 		return hammer(c)
 	}

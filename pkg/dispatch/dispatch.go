@@ -11,6 +11,7 @@
 package dispatch
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +87,9 @@ type session struct {
 	call    handlers.Call
 	out     handlers.Outcome
 	last    lastEmulation
+	// buf is allocated on the session's first path read: sessions that
+	// never send one (most idle listeners) do not pay 4 KiB each.
+	buf *handlers.PathBuf
 }
 
 // lastEmulation is the session's latest emulation whose answer SEND
@@ -145,7 +149,10 @@ func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.R
 		return
 	}
 	ss.last.release()
-	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile}
+	if ss.buf == nil {
+		ss.buf = new(handlers.PathBuf)
+	}
+	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile, Buf: ss.buf}
 	if !ss.profile.NeedsArgs(e.Name) {
 		out.Decision = ss.profile.Decide(policy.Request{Syscall: e.Name})
 		out.Decided = true
@@ -198,6 +205,7 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 			effect: eff, decision: out.Decision}
 		if out.Request.Mknod != nil {
 			last.mknod = *out.Request.Mknod
+			last.mknod.Path = strings.Clone(last.mknod.Path) // may point into ss.buf
 		}
 		resp.Finish = func(cancelled bool) {
 			if !cancelled {

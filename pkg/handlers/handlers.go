@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"sync"
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/pkg/memread"
@@ -33,7 +32,14 @@ type Call struct {
 	Req     *notify.Request
 	Valid   Validator
 	Profile Decider
+	// Buf holds the path the handler reads; strings the handler puts in
+	// the Outcome may point into it, so it must stay untouched until the
+	// next notification of the session. The session owns it.
+	Buf *PathBuf
 }
+
+// PathBuf is a buffer for one path argument (PATH_MAX).
+type PathBuf [memread.PathMax]byte
 
 // Outcome is what a handler did and what the caller gets.
 type Outcome struct {
@@ -111,7 +117,3 @@ func New(mem memReader) *Handlers {
 func (h *Handlers) Handle(e *Entry, c *Call, out *Outcome) {
 	e.handle(h, e, c, out)
 }
-
-// pathBufs holds PATH_MAX buffers: per notification, not per session, so
-// thousands of idle sessions cost no buffer memory.
-var pathBufs = sync.Pool{New: func() any { return new([memread.PathMax]byte) }}

@@ -66,10 +66,8 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 	req := c.Req
 	dirfd, addr, mode, dev := mknodArgs(e, &req.Args)
 
-	buf := pathBufs.Get().(*[4096]byte)
-	n, err := h.mem.ReadCString(req.Pid, addr, buf[:])
-	raw := string(buf[:n])
-	pathBufs.Put(buf)
+	n, err := h.mem.ReadCString(req.Pid, addr, c.Buf[:])
+	raw := linux.String(c.Buf[:n]) // valid until the session's next notification
 	if err != nil {
 		out.fail(fmt.Errorf("mknod: read path: %w", err), linux.EFAULT)
 		return

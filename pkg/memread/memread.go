@@ -61,12 +61,15 @@ func (r *Reader) ReadCString(pid int, addr uint64, buf []byte) (int, error) {
 func (r *Reader) readSome(pid int, addr uint64, buf []byte) (int, error) {
 	if !r.ProcMemOnly {
 		n, err := linux.ProcessVMReadv(pid, addr, buf)
-		switch e := linux.ErrnoOf(err); {
-		case err == nil && n > 0:
-			return n, nil
-		case err == nil:
+		if err == nil {
+			if n > 0 {
+				return n, nil
+			}
 			return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, linux.EFAULT)
-		case e != linux.ENOSYS && e != linux.EPERM:
+		}
+		// Fall back only where process_vm_readv itself is missing or
+		// refused; EFAULT and ESRCH are answers.
+		if e := linux.ErrnoOf(err); e != linux.ENOSYS && e != linux.EPERM {
 			return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, err)
 		}
 	}

@@ -134,7 +134,8 @@ func Parse(filename string, data []byte) (*Spec, error) {
 		e := &Error{File: filename, Check: "syntax", Msg: err.Error(), Err: err}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			e.Line, e.Col, e.Msg = pe.Position.Line, column(data, pe.Position), pe.Message
+			e.Line, e.Col = Position(data, pe.Position)
+			e.Msg = pe.Message
 		}
 		return nil, e
 	}
@@ -158,22 +159,16 @@ func Parse(filename string, data []byte) (*Spec, error) {
 	return s, nil
 }
 
-// column recomputes the 1-based byte column from the byte offset: toml
-// v1.6.0 counts an error at the very start of a line against the line
-// before it.
-func column(data []byte, p toml.Position) int {
-	start := 0
-	for line := 1; line < p.Line; line++ {
-		i := bytes.IndexByte(data[start:], '\n')
-		if i < 0 {
-			return p.Col
-		}
-		start += i + 1
+// Position turns a TOML parse error's position into the line and column a
+// person should look at. BurntSushi/toml v1.6 can put Line on the line
+// after an error at the end of a line, while Start (a byte offset) is
+// right; the offset wins when it is usable.
+func Position(data []byte, p toml.Position) (line, col int) {
+	if p.Start <= 0 || p.Start > len(data) {
+		return p.Line, p.Col
 	}
-	if p.Start < start || p.Start > len(data) {
-		return p.Col
-	}
-	return p.Start - start + 1
+	line = 1 + bytes.Count(data[:p.Start], []byte{'\n'})
+	return line, p.Start - (bytes.LastIndexByte(data[:p.Start], '\n') + 1) + 1
 }
 
 // migrate brings doc up to SchemaVersion.
