@@ -104,6 +104,30 @@ for mode in deny path; do
 	res[$mode.a]=$(printf '%s\n' "${as[@]}" | median)
 done
 
+# Idle listeners: what each costs the daemon in memory and threads.
+idle=${IDLE:-1000}
+s="$work/i.sock"
+rm -f "$s"
+"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/deny" \
+	-metrics "127.0.0.1:$port" -log-level warn 2>>"$work/fgacd.log" &
+ip=$!
+pids+=("$ip")
+wait_sock "$s"
+rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+threads() { awk '/^Threads/{print $2}' "/proc/$1/status"; }
+sessions() { curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1=="fgacd_sessions"{printf "%d", $2}'; }
+rss0=$(rss "$ip")
+thr0=$(threads "$ip")
+for _ in $(seq "$idle"); do
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$work/tracee" -s "$s" -I >/dev/null &
+	pids+=("$!")
+done
+for _ in $(seq 600); do [[ "$(sessions)" == "$idle" ]] && break; sleep 0.1; done
+[[ "$(sessions)" == "$idle" ]] || { echo "bench: only $(sessions) of $idle idle sessions" >&2; exit 1; }
+sleep 1
+rss1=$(rss "$ip")
+thr1=$(threads "$ip")
+
 ratio() { awk -v g="$1" -v c="$2" 'BEGIN{printf "%.2f", g/c}'; }
 us() { awk -v n="$1" 'BEGIN{printf "%.1f", n/1000}'; }
 echo "fgacd bench: $calls mknodat calls per run, $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
@@ -112,3 +136,5 @@ printf '%-24s %10s %10s %8s %8s %s\n' "deny round trip" "$(us "${res[deny.c]}")"
 	"$(ratio "${res[deny.g]}" "${res[deny.c]}")" "<=1.05" "${res[deny.a]}"
 printf '%-24s %10s %10s %8s %8s %s\n' "path-checked decision" "$(us "${res[path.c]}")" "$(us "${res[path.g]}")" \
 	"$(ratio "${res[path.g]}" "${res[path.c]}")" "<=1.10" "${res[path.a]}"
+echo "idle listeners: $idle sessions cost $(awk -v a="$rss0" -v b="$rss1" -v n="$idle" 'BEGIN{printf "%.1f", (b-a)/n}') KiB RSS each;" \
+	"daemon threads $thr0 -> $thr1"

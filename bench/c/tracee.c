@@ -52,7 +52,8 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " -s SOCKET -n CALLS [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
+		"usage: " PROG " -s SOCKET (-n CALLS | -I) [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
+		"  -I  register, print \"idle\" and wait until killed (an idle listener)\n"
 		"  -s  supervisor socket to send the listener fd to\n"
 		"  -n  number of timed mknodat calls (split into BATCHES batches)\n"
 		"  -b  number of batches (default 20); the median is over batches\n"
@@ -185,10 +186,11 @@ int main(int argc, char **argv)
 {
 	const char *sock_path = NULL, *metadata = "";
 	long calls = -1, batches = 20, pathlen = 255;
-	int opt;
+	int opt, idle = 0;
 
-	while ((opt = getopt(argc, argv, "s:n:b:m:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:b:m:p:Ih")) != -1) {
 		switch (opt) {
+		case 'I': idle = 1; calls = batches; break;
 		case 's': sock_path = optarg; break;
 		case 'n': calls = parse_long(optarg, 1, 1000000000L, "-n"); break;
 		case 'b': batches = parse_long(optarg, 1, 1000000L, "-b"); break;
@@ -253,6 +255,14 @@ int main(int argc, char **argv)
 		die("send state");
 	// The supervisor holds the listener now; keep the connection open.
 	close(listener);
+	if (idle) {
+		// -I: an idle listener, for measuring what one costs the
+		// supervisor. Waits until killed.
+		puts("idle");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 
 	const dev_t dev = makedev(1, 3);
 	const mode_t mode = S_IFCHR | 0600;
