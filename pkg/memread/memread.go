@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 
@@ -76,7 +77,16 @@ func (r *Reader) readSome(pid int, addr uint64, buf []byte) (int, error) {
 	return readProcMem(pid, addr, buf)
 }
 
+// readProcMem reads through /proc/PID/mem. Unlike process_vm_readv it
+// reads PROT_NONE pages too (the kernel serves it with FOLL_FORCE): the
+// fallback may return a string where the native call would get EFAULT.
+// Only unmapped memory and addresses past the user range fail.
 func readProcMem(pid int, addr uint64, buf []byte) (int, error) {
+	if addr > math.MaxInt64-uint64(len(buf)) {
+		// pread takes a signed offset: a kernel or non-canonical address
+		// would say EINVAL, where the tracee's own call says EFAULT.
+		return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, linux.EFAULT)
+	}
 	fd, err := linux.Open("/proc/"+strconv.Itoa(pid)+"/mem", linux.O_RDONLY, 0)
 	if err != nil {
 		return 0, fmt.Errorf("read %#x in pid %d: %w", addr, pid, err)

@@ -37,6 +37,20 @@ type State struct {
 // fields are errors); "state" is decoded leniently because the runtime-spec
 // may add fields to it.
 func ParseMessage(b []byte) (*ContainerProcessState, error) {
+	// encoding/json matches field names case-insensitively and ignores
+	// what follows the value; a message from an untrusted peer gets
+	// neither: exact keys, one object.
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("decode message: %w", err)
+	}
+	for k := range keys {
+		switch k {
+		case "ociVersion", "fds", "pid", "metadata", "state":
+		default:
+			return nil, fmt.Errorf("decode message: unknown field %q", k)
+		}
+	}
 	var top struct {
 		ContainerProcessState
 		State json.RawMessage `json:"state"`

@@ -96,7 +96,8 @@ func NewSession(fd int, id Identity, cfg SessionConfig, log *zap.Logger, m *metr
 // Fd returns the listener fd, borrowed: valid until Serve returns.
 func (s *Session) Fd() int { return s.fd }
 
-// Handled returns how many notifications the session answered.
+// Handled returns how many notifications the session answered, counting
+// answers the caller never saw (interrupted, or the watchdog answered first).
 func (s *Session) Handled() uint64 { return s.handled.Load() }
 
 // IDValid checks that the notification is still pending, so that what was
@@ -157,6 +158,9 @@ func (s *Session) Serve(h Handler) (err error) {
 			}
 		}
 		if rev&linux.POLLIN == 0 {
+			if rev&(linux.POLLERR|linux.POLLNVAL) != 0 {
+				return fmt.Errorf("listener poll: revents %#x", rev)
+			}
 			// POLLHUP (5.8): no task uses the filter any more.
 			return nil
 		}
@@ -235,7 +239,8 @@ func (s *Session) expire(now int64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fdClosed {
+	// Answer once: the handler may stay stuck for many ticks.
+	if s.fdClosed || !s.inFlight.CompareAndSwap(id, 0) {
 		return
 	}
 	r := linux.SeccompNotifResp{ID: id, Error: -int32(linux.EPERM)}
