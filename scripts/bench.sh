@@ -9,7 +9,8 @@
 #   allocations            Go heap allocations per notification in fgacd,
 #                          from go_memstats_mallocs_total around a run
 #
-# Env: CALLS (default 200000), ROUNDS (default 3).
+# Env: CALLS (default 200000), ROUNDS (default 3), IDLE (listeners, default
+# 1000), MODES (default "deny path"; empty: only the idle measurement).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 calls=${CALLS:-200000}
@@ -91,7 +92,8 @@ g_run() { # MODE -> "ns allocs_per_call"
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 declare -A res
-for mode in deny path; do
+modes=${MODES-deny path}
+for mode in $modes; do
 	cs=() gs=() as=()
 	for r in $(seq "$rounds"); do
 		cs+=("$(c_run "$mode")")
@@ -131,10 +133,10 @@ thr1=$(threads "$ip")
 ratio() { awk -v g="$1" -v c="$2" 'BEGIN{printf "%.2f", g/c}'; }
 us() { awk -v n="$1" 'BEGIN{printf "%.1f", n/1000}'; }
 echo "fgacd bench: $calls mknodat calls per run, $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
-printf '%-24s %10s %10s %8s %8s %s\n' "" "C µs" "fgacd µs" "ratio" "target" "allocs/notification"
-printf '%-24s %10s %10s %8s %8s %s\n' "deny round trip" "$(us "${res[deny.c]}")" "$(us "${res[deny.g]}")" \
+[[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "" "C µs" "fgacd µs" "ratio" "target" "allocs/notification"
+[[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "deny round trip" "$(us "${res[deny.c]}")" "$(us "${res[deny.g]}")" \
 	"$(ratio "${res[deny.g]}" "${res[deny.c]}")" "<=1.05" "${res[deny.a]}"
-printf '%-24s %10s %10s %8s %8s %s\n' "path-checked decision" "$(us "${res[path.c]}")" "$(us "${res[path.g]}")" \
+[[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "path-checked decision" "$(us "${res[path.c]}")" "$(us "${res[path.g]}")" \
 	"$(ratio "${res[path.g]}" "${res[path.c]}")" "<=1.10" "${res[path.a]}"
 echo "idle listeners: $idle sessions cost $(awk -v a="$rss0" -v b="$rss1" -v n="$idle" 'BEGIN{printf "%.1f", (b-a)/n}') KiB RSS each;" \
 	"daemon threads $thr0 -> $thr1"

@@ -68,14 +68,17 @@ func (d *Dispatcher) Open(s *notify.Session) notify.Handler {
 	if log == nil {
 		log = d.log
 	}
-	log = log.With(zap.String("profile", p.Name()), zap.String("policy_version", set.Version()))
+	// One logger per session (the session's own): the profile goes into
+	// each record instead of a second With, which would cost every idle
+	// session another encoder.
 	if p == nil {
 		d.metrics.SessionUnmatched()
-		log.Warn("no policy profile matches this caller; every brokered call gets EPERM")
+		log.Warn("no policy profile matches this caller; every brokered call gets EPERM",
+			zap.String("policy_version", set.Version()))
 	} else {
-		log.Info("profile selected")
+		log.Info("profile selected", zap.String("profile", p.Name()), zap.String("policy_version", set.Version()))
 	}
-	return &session{d: d, profile: p, log: log}
+	return &session{d: d, profile: p, log: log, version: set.Version()}
 }
 
 // session is the per-session handler state; reused for every notification
@@ -83,6 +86,7 @@ func (d *Dispatcher) Open(s *notify.Session) notify.Handler {
 type session struct {
 	d       *Dispatcher
 	profile *policy.Profile
+	version string // of the policy the profile came from
 	log     *zap.Logger
 	call    handlers.Call
 	out     handlers.Outcome
@@ -247,6 +251,7 @@ func (ss *session) record(req *notify.Request, e *handlers.Entry, decision strin
 		name, variant = e.Name, e.Variant
 	}
 	fields := []zap.Field{
+		zap.String("profile", ss.profile.Name()), zap.String("policy_version", ss.version),
 		zap.String("syscall", name), zap.String("variant", variant), zap.Int32("nr", req.Nr),
 		zap.Uint32("arch", req.Arch), zap.Int("tid", req.Pid), zap.String("decision", decision),
 		zap.String("rule", out.Decision.Rule), zap.String("reason", out.Decision.Reason),

@@ -185,7 +185,13 @@ func (s *Server) Serve() error {
 			sess := s.register(conn)
 			<-s.pending
 			if sess != nil {
-				s.run(sess) // this goroutine becomes the session's
+				// A fresh goroutine: this one's stack grew while decoding
+				// JSON, and an idle session should cost a small stack.
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					s.run(sess)
+				}()
 			}
 		}()
 	}
@@ -306,14 +312,19 @@ func (s *Server) readRegistration(conn *net.UnixConn, logp **zap.Logger) (sess *
 	if err := conn.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout)); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, s.cfg.MaxMessage)
+	// Messages are a few hundred bytes: start small and grow up to the
+	// cap, so a thousand registrations do not leave 64 MiB of garbage.
+	buf := make([]byte, min(1024, s.cfg.MaxMessage))
 	// One more fd than allowed fits, so "too many" is seen, not truncated.
 	oob := make([]byte, linux.CmsgSpace(s.cfg.MaxFds+1))
 	var sc objectScanner
 	got, end := 0, -1
 	for end < 0 {
 		if got == len(buf) {
-			return nil, reject(metrics.RejectTooLarge, "message larger than %d bytes", len(buf))
+			if got >= s.cfg.MaxMessage {
+				return nil, reject(metrics.RejectTooLarge, "message larger than %d bytes", s.cfg.MaxMessage)
+			}
+			buf = append(buf, make([]byte, min(len(buf), s.cfg.MaxMessage-len(buf)))...)
 		}
 		n, oobn, flags, _, rerr := conn.ReadMsgUnix(buf[got:], oob)
 		if oobn > 0 {
