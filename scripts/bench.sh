@@ -134,9 +134,11 @@ ratio() { awk -v g="$1" -v c="$2" 'BEGIN{printf "%.2f", g/c}'; }
 us() { awk -v n="$1" 'BEGIN{printf "%.1f", n/1000}'; }
 echo "fgacd bench: $calls mknodat calls per run, $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
 [[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "" "C µs" "fgacd µs" "ratio" "target" "allocs/notification"
-[[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "deny round trip" "$(us "${res[deny.c]}")" "$(us "${res[deny.g]}")" \
-	"$(ratio "${res[deny.g]}" "${res[deny.c]}")" "<=1.05" "${res[deny.a]}"
-[[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "path-checked decision" "$(us "${res[path.c]}")" "$(us "${res[path.g]}")" \
-	"$(ratio "${res[path.g]}" "${res[path.c]}")" "<=1.10" "${res[path.a]}"
+declare -A label=([deny]="deny round trip" [path]="path-checked decision")
+declare -A target=([deny]="<=1.05" [path]="<=1.10")
+for mode in $modes; do
+	printf '%-24s %10s %10s %8s %8s %s\n' "${label[$mode]}" "$(us "${res[$mode.c]}")" "$(us "${res[$mode.g]}")" \
+		"$(ratio "${res[$mode.g]}" "${res[$mode.c]}")" "${target[$mode]}" "${res[$mode.a]}"
+done
 echo "idle listeners: $idle sessions cost $(awk -v a="$rss0" -v b="$rss1" -v n="$idle" 'BEGIN{printf "%.1f", (b-a)/n}') KiB RSS each;" \
 	"daemon threads $thr0 -> $thr1"

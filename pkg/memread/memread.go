@@ -22,6 +22,9 @@ type Reader struct {
 
 var pageSize = uint64(os.Getpagesize())
 
+// firstChunk is the first read of a C string.
+const firstChunk = 256
+
 // Read fills buf from addr in pid, or fails: EFAULT if any byte is unmapped.
 func (r *Reader) Read(pid int, addr uint64, buf []byte) error {
 	for done := 0; done < len(buf); {
@@ -46,6 +49,11 @@ func (r *Reader) ReadCString(pid int, addr uint64, buf []byte) (int, error) {
 	for done < len(buf) {
 		at := addr + uint64(done)
 		chunk := min(uint64(len(buf)-done), pageSize-at%pageSize)
+		if done == 0 {
+			// Most paths are short: copy a first slice, not the rest of
+			// the page (up to 4 KiB per call on the hot path).
+			chunk = min(chunk, firstChunk)
+		}
 		n, err := r.readSome(pid, at, buf[done:done+int(chunk)])
 		if err != nil {
 			return 0, err
