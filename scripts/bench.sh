@@ -6,6 +6,8 @@
 #   deny round trip        policy denies mknodat without reading arguments
 #   path-checked decision  the path is read (process_vm_readv) and checked;
 #                          C: read 256 B + ID_VALID + prefix compare
+#   tmpfs mount+umount     fgacd emulating both for uid 65534, against a
+#                          native root mount+umount (C: no supervisor)
 #   allocations            Go heap allocations per notification in fgacd,
 #                          from go_memstats_mallocs_total around a run
 #
@@ -54,10 +56,34 @@ name = "bench-path"
     minor = [3]
 TOML
 
+mkdir -p "$work/mount" "$work/mnt"
+cat >"$work/mount/bench.toml" <<TOML
+version = 1
+[[profile]]
+name = "bench-mount"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "mount"
+  action = "emulate"
+    [profile.rule.mount]
+    fstype = ["tmpfs"]
+    target = ["$work/mnt"]
+    force_flags = ["nosuid", "nodev"]
+      [profile.rule.mount.options]
+      size = "<=1m"
+  [[profile.rule]]
+  syscall = "umount"
+  action = "emulate"
+    [profile.rule.umount]
+    target = ["$work/mnt"]
+TOML
+
 port=$((20000 + RANDOM % 20000))
-tracee() { # SOCKET -> "median_ns"
-	local line
-	line=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$work/tracee" -s "$1" -n "$calls")
+tracee() { # SOCKET [ARGS] -> "median_ns"
+	local line s=$1
+	shift
+	line=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$work/tracee" -s "$s" -n "$calls" "$@")
 	[[ "$line" == *"unexpected=0"* ]] || { echo "bench: tracee: $line" >&2; exit 1; }
 	sed -E 's/.*median=([0-9]+).*/\1/' <<<"$line"
 }
@@ -65,6 +91,13 @@ wait_sock() { for _ in $(seq 200); do [[ -S "$1" ]] && return 0; sleep 0.05; don
 mallocs() { curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1=="go_memstats_mallocs_total"{printf "%d", $2}'; }
 
 c_run() { # MODE -> ns
+	if [[ $1 == mount ]]; then # the baseline is a native root mount+umount
+		local line
+		line=$("$work/tracee" -N -M "$work/mnt" -n "$mcalls")
+		[[ "$line" == *"unexpected=0"* ]] || { echo "bench: native mount: $line" >&2; exit 1; }
+		sed -E 's/.*median=([0-9]+).*/\1/' <<<"$line"
+		return
+	fi
 	local s="$work/c.sock"
 	rm -f "$s"
 	(umask 0 && exec "$work/csuper" -s "$s" -m "$1" >/dev/null) &
@@ -83,16 +116,23 @@ g_run() { # MODE -> "ns allocs_per_call"
 	wait_sock "$s"
 	local m0 m1 ns
 	m0=$(mallocs)
-	ns=$(tracee "$s")
+	local n=$calls
+	if [[ $1 == mount ]]; then
+		ns=$(calls=$mcalls tracee "$s" -M "$work/mnt")
+		n=$mcalls
+	else
+		ns=$(tracee "$s")
+	fi
 	m1=$(mallocs)
 	kill "$p"
 	wait "$p" 2>/dev/null || true
-	echo "$ns $(awk -v a="$m0" -v b="$m1" -v n="$((calls + 1000))" 'BEGIN{printf "%.3f", (b-a)/n}')"
+	echo "$ns $(awk -v a="$m0" -v b="$m1" -v n="$((n + 1000))" 'BEGIN{printf "%.3f", (b-a)/n}')"
 }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 declare -A res
-modes=${MODES-deny path}
+modes=${MODES-deny path mount}
+mcalls=${MOUNT_CALLS:-4000}
 for mode in $modes; do
 	cs=() gs=() as=()
 	for r in $(seq "$rounds"); do
@@ -134,8 +174,8 @@ ratio() { awk -v g="$1" -v c="$2" 'BEGIN{printf "%.2f", g/c}'; }
 us() { awk -v n="$1" 'BEGIN{printf "%.1f", n/1000}'; }
 echo "fgacd bench: $calls mknodat calls per run, $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
 [[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "" "C µs" "fgacd µs" "ratio" "target" "allocs/notification"
-declare -A label=([deny]="deny round trip" [path]="path-checked decision")
-declare -A target=([deny]="<=1.05" [path]="<=1.10")
+declare -A label=([deny]="deny round trip" [path]="path-checked decision" [mount]="tmpfs mount+umount")
+declare -A target=([deny]="<=1.05" [path]="<=1.10" [mount]="<=3")
 for mode in $modes; do
 	printf '%-24s %10s %10s %8s %8s %s\n' "${label[$mode]}" "$(us "${res[$mode.c]}")" "$(us "${res[$mode.g]}")" \
 		"$(ratio "${res[$mode.g]}" "${res[$mode.c]}")" "${target[$mode]}" "${res[$mode.a]}"

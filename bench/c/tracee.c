@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -52,8 +53,10 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " -s SOCKET (-n CALLS | -I) [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
+		"usage: " PROG " [-s SOCKET | -N] (-n CALLS | -I) [-M TARGET] [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
 		"  -I  register, print \"idle\" and wait until killed (an idle listener)\n"
+		"  -M  time a tmpfs mount (nosuid,nodev,size=1m) and umount2 of TARGET instead\n"
+		"  -N  native: no filter, no supervisor (needs root for -M)\n"
 		"  -s  supervisor socket to send the listener fd to\n"
 		"  -n  number of timed mknodat calls (split into BATCHES batches)\n"
 		"  -b  number of batches (default 20); the median is over batches\n"
@@ -104,15 +107,17 @@ static char *json_escape(const char *s)
 	return out;
 }
 
-// install_filter: arch != native -> ALLOW; nr == mknodat -> USER_NOTIF;
-// else ALLOW. Returns the listener fd.
+// install_filter: arch != native -> ALLOW; mknodat, mount, umount2 ->
+// USER_NOTIF; else ALLOW. Returns the listener fd.
 static int install_filter(void)
 {
 	struct sock_filter insns[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH, 0, 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_umount2, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 	};
@@ -182,14 +187,32 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static const char *mount_target; // -M: the timed call is a tmpfs mount+umount
+static const char *bench_path;
+
+// one_call makes one timed call and reports whether it gave what the
+// supervisors answer: EPERM for mknodat, success for mount and umount.
+static int one_call(void)
+{
+	if (mount_target != NULL) {
+		if (mount("tmpfs", mount_target, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0)
+			return 0;
+		return umount2(mount_target, 0) == 0;
+	}
+	long r = syscall(__NR_mknodat, AT_FDCWD, bench_path, S_IFCHR | 0600, makedev(1, 3));
+	return r == -1 && errno == EPERM;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock_path = NULL, *metadata = "";
 	long calls = -1, batches = 20, pathlen = 255;
-	int opt, idle = 0;
+	int opt, idle = 0, native = 0;
 
-	while ((opt = getopt(argc, argv, "s:n:b:m:p:Ih")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:b:m:p:IM:Nh")) != -1) {
 		switch (opt) {
+		case 'M': mount_target = optarg; break;
+		case 'N': native = 1; break;
 		case 'I': idle = 1; calls = batches; break;
 		case 's': sock_path = optarg; break;
 		case 'n': calls = parse_long(optarg, 1, 1000000000L, "-n"); break;
@@ -199,7 +222,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (sock_path == NULL || calls < 0 || optind != argc)
+	if ((sock_path == NULL && !native) || calls < 0 || optind != argc)
 		usage();
 	if (calls < batches) {
 		fprintf(stderr, PROG ": -n %ld must be at least -b %ld\n", calls, batches);
@@ -219,74 +242,74 @@ int main(int argc, char **argv)
 	path[pathlen] = '\0';
 
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, PROG ": socket path too long: %s\n", sock_path);
-		exit(2);
+	if (!native) {
+		if (strlen(sock_path) >= sizeof(sa.sun_path)) {
+			fprintf(stderr, PROG ": socket path too long: %s\n", sock_path);
+			exit(2);
+		}
+		strcpy(sa.sun_path, sock_path);
 	}
-	strcpy(sa.sun_path, sock_path);
 	char *meta_esc = json_escape(metadata);
 	if (meta_esc == NULL)
 		die("malloc");
 
-	int listener = install_filter();
+	int sock = -1;
+	if (!native) {
+		int listener = install_filter();
 
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		die("socket");
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, PROG ": connect %s: %s\n", sock_path, strerror(errno));
-		exit(2);
-	}
-	int pid = (int)getpid();
-	size_t cap = strlen(meta_esc) + 256;
-	char *msg = malloc(cap);
-	if (msg == NULL)
-		die("malloc");
-	int len = snprintf(msg, cap,
-			   "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
-			   "\"metadata\":\"%s\",\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"\","
-			   "\"status\":\"running\",\"pid\":%d,\"bundle\":\"\"}}",
-			   pid, meta_esc, pid);
-	if (len < 0 || (size_t)len >= cap) {
-		fprintf(stderr, PROG ": internal error: message too long\n");
-		exit(2);
-	}
-	if (send_state(sock, msg, (size_t)len, listener) < 0)
-		die("send state");
-	// The supervisor holds the listener now; keep the connection open.
-	close(listener);
-	if (idle) {
-		// -I: an idle listener, for measuring what one costs the
-		// supervisor. Waits until killed.
-		puts("idle");
-		fflush(stdout);
-		for (;;)
-			pause();
+		sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (sock < 0)
+			die("socket");
+		if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			fprintf(stderr, PROG ": connect %s: %s\n", sock_path, strerror(errno));
+			exit(2);
+		}
+		int pid = (int)getpid();
+		size_t cap = strlen(meta_esc) + 256;
+		char *msg = malloc(cap);
+		if (msg == NULL)
+			die("malloc");
+		int len = snprintf(msg, cap,
+				   "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
+				   "\"metadata\":\"%s\",\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"\","
+				   "\"status\":\"running\",\"pid\":%d,\"bundle\":\"\"}}",
+				   pid, meta_esc, pid);
+		if (len < 0 || (size_t)len >= cap) {
+			fprintf(stderr, PROG ": internal error: message too long\n");
+			exit(2);
+		}
+		if (send_state(sock, msg, (size_t)len, listener) < 0)
+			die("send state");
+		// The supervisor holds the listener now; keep the connection open.
+		close(listener);
+		if (idle) {
+			// -I: an idle listener, for measuring what one costs the
+			// supervisor. Waits until killed.
+			puts("idle");
+			fflush(stdout);
+			for (;;)
+				pause();
+		}
 	}
 
-	const dev_t dev = makedev(1, 3);
-	const mode_t mode = S_IFCHR | 0600;
-	long unexpected = 0, r = 0;
+	bench_path = path;
+	long unexpected = 0;
 	int last_errno = 0;
 
-	for (int i = 0; i < WARMUP; i++) {
-		r = syscall(__NR_mknodat, AT_FDCWD, path, mode, dev);
-		if (r != -1 || errno != EPERM)
+	for (int i = 0; i < WARMUP; i++)
+		if (!one_call())
 			unexpected++;
-	}
 
 	int64_t *ns = calloc((size_t)batches, sizeof(*ns));
 	if (ns == NULL)
 		die("calloc");
 	for (long b = 0; b < batches; b++) {
 		int64_t t0 = now_ns();
-		for (long i = 0; i < per_batch; i++) {
-			r = syscall(__NR_mknodat, AT_FDCWD, path, mode, dev);
-			if (r != -1 || errno != EPERM)
+		for (long i = 0; i < per_batch; i++)
+			if (!one_call())
 				unexpected++;
-		}
 		int64_t t1 = now_ns();
-		last_errno = r == -1 ? errno : 0;
+		last_errno = errno;
 		ns[b] = (t1 - t0) / per_batch;
 	}
 
@@ -297,6 +320,7 @@ int main(int argc, char **argv)
 	       (long long)median, (long long)ns[0], per_batch * batches, last_errno,
 	       unexpected);
 	fflush(stdout);
-	close(sock);
+	if (sock >= 0)
+		close(sock);
 	return unexpected ? 1 : 0;
 }

@@ -6,3 +6,9 @@ func nativeArch() uint32 { return unix.AUDIT_ARCH_X86_64 }
 
 // SYS_MKNOD is the legacy mknod(2); arm64 has only mknodat.
 const SYS_MKNOD = unix.SYS_MKNOD
+
+// Mount syscalls on this arch.
+const (
+	SYS_MOUNT   = unix.SYS_MOUNT
+	SYS_UMOUNT2 = unix.SYS_UMOUNT2
+)

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -47,6 +48,10 @@ func InstallNotifyFilter(f NotifyFilter) (int, error) {
 	if len(prog) > 255 {
 		return -1, errors.New("install filter: too many syscalls")
 	}
+	// prctl and seccomp must run on the same thread: NO_NEW_PRIVS is
+	// per-thread, and seccomp(2) says EACCES without it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return -1, sysErr("prctl(PR_SET_NO_NEW_PRIVS)", err)
 	}

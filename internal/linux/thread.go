@@ -65,3 +65,30 @@ func RaiseEffectiveCap(cap int) error {
 
 // Gettid returns the calling thread's id.
 func Gettid() int { return unix.Gettid() }
+
+// RestoreEffectiveCaps sets the thread's effective capabilities back to its
+// permitted set (a nonzero fsuid or RaiseEffectiveCap changed them).
+func RestoreEffectiveCaps() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return sysErr("capget", err)
+	}
+	data[0].Effective, data[1].Effective = data[0].Permitted, data[1].Permitted
+	return sysErr("capset", unix.Capset(&hdr, &data[0]))
+}
+
+// Getgroups returns the calling thread's supplementary groups.
+func Getgroups() ([]int, error) {
+	g, err := unix.Getgroups()
+	return g, sysErr("getgroups", err)
+}
+
+// NsIno returns the inode of a namespace fd: equal inodes, same namespace.
+func NsIno(fd int) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, sysErr("fstat", err)
+	}
+	return st.Ino, nil
+}

@@ -33,8 +33,11 @@ type TraceeOptions struct {
 	// WaitKillable sets SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19), which
 	// stops signals from withdrawing a notification. runc 1.1 does not.
 	WaitKillable bool
-	// Nrs are the trapped syscalls; default mknodat (and mknod on x86_64).
+	// Nrs are the trapped syscalls; default mknod, mknodat, mount, umount2.
 	Nrs []uint32
+	// NewMountNS starts the tracee in a mount namespace of its own (made
+	// private, so nothing it mounts propagates to the host).
+	NewMountNS bool
 }
 
 // Tracee is an unprivileged child process under a notify filter.
@@ -58,6 +61,12 @@ type Command struct {
 	Dev  uint64 `json:"dev,omitempty"`
 	Addr uint64 `json:"addr,omitempty"`
 	N    int    `json:"n,omitempty"`
+	// mount and the races
+	Source string `json:"source,omitempty"`
+	FSType string `json:"fstype,omitempty"`
+	Flags  uint64 `json:"flags,omitempty"`
+	Data   string `json:"data,omitempty"`
+	Alt    string `json:"alt,omitempty"`
 }
 
 // Result is the tracee's answer.
@@ -94,9 +103,13 @@ func StartTracee(t testing.TB, o TraceeOptions) *Tracee {
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential: &syscall.Credential{Uid: o.UID, Gid: o.GID, Groups: []uint32{}},
+		// Go makes / MS_REC|MS_PRIVATE in the child after this unshare.
 		// No Pdeathsig: it fires when the forking OS thread exits, and the
 		// daemon's throw-away threads (internal/nsexec) do exit. Cleanup
 		// kills the tracee instead.
+	}
+	if o.NewMountNS {
+		cmd.SysProcAttr.Unshareflags = syscall.CLONE_NEWNS
 	}
 	tr := &Tracee{Listener: -1}
 	var parent *os.File
@@ -297,6 +310,14 @@ func traceeDo(c Command) Result {
 		return r
 	case "hammer":
 		return hammer(c)
+	case "mount":
+		return Result{Errno: int(linux.RawMount(c.Source, c.Path, c.FSType, uintptr(c.Flags), c.Data))}
+	case "umount2":
+		return Result{Errno: int(linux.RawUmount2(c.Path, int(c.Flags)))}
+	case "mountrace_buf": // Path and Alt alternate in the target buffer
+		return Result{OK: linux.MountRaceBuffer(c.Path, c.Alt, c.FSType, c.Data, c.Path, uintptr(c.Flags), c.N)}
+	case "mountrace_link":
+		return mountRaceLink(c)
 	}
 	return Result{Errno: -1, Detail: "unknown op " + c.Op}
 }
@@ -343,5 +364,44 @@ func hammer(c Command) Result {
 	stop.Store(true)
 	<-done
 	r.Sigs = sigs.Load()
+	return r
+}
+
+// mountRaceLink mounts on Path (through the symlink Dir/link) N times while
+// another goroutine keeps swapping that symlink between Source (allowed)
+// and Alt (not allowed), atomically by rename. Each mount that succeeds is
+// taken off Source again.
+func mountRaceLink(c Command) Result {
+	link := c.Dir + "/link"
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; !stop.Load(); i++ {
+			dst := c.Source
+			if i%2 == 1 {
+				dst = c.Alt
+			}
+			tmp := link + ".new"
+			os.Remove(tmp)
+			if os.Symlink(dst, tmp) == nil {
+				os.Rename(tmp, link)
+			}
+		}
+	}()
+	var r Result
+	for i := 0; i < c.N; i++ {
+		switch e := linux.RawMount(c.FSType, c.Path, c.FSType, uintptr(c.Flags), c.Data); e {
+		case 0:
+			r.OK++
+			linux.RawUmount2(c.Source, 0)
+		case linux.EPERM:
+			r.Other++
+		default:
+			r.Exist++ // other errnos (ENOENT while the link is replaced)
+		}
+	}
+	stop.Store(true)
+	<-done
 	return r
 }

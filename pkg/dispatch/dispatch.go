@@ -20,6 +20,7 @@ import (
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/metrics"
+	"github.com/fgacd/fgacd/internal/nsexec"
 	"github.com/fgacd/fgacd/pkg/handlers"
 	"github.com/fgacd/fgacd/pkg/notify"
 	"github.com/fgacd/fgacd/pkg/policy"
@@ -94,6 +95,8 @@ type session struct {
 	// buf is allocated on the session's first path read: sessions that
 	// never send one (most idle listeners) do not pay 4 KiB each.
 	buf *handlers.PathBuf
+	// local runs emulations on the session's own thread (made on first use).
+	local *nsexec.Local
 }
 
 // lastEmulation is the session's latest emulation whose answer SEND
@@ -112,7 +115,8 @@ type lastEmulation struct {
 	args     [6]uint64
 	effect   handlers.Effect
 	decision policy.Decision
-	mknod    policy.MknodArgs
+	req      policy.Request
+	mknod    policy.MknodArgs // Request.Mknod's copy: the original lives in the reused Outcome
 }
 
 func (l *lastEmulation) release() {
@@ -148,15 +152,19 @@ func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.R
 		ss.last = lastEmulation{}
 		out.Decided, out.Decision, out.Effect = true, last.decision, last.effect
 		out.Decision.Reason = "restart of a call already emulated"
-		out.Request = policy.Request{Syscall: e.Name, Mknod: &last.mknod}
+		out.Request = last.req
+		if last.req.Mknod != nil {
+			out.Request.Mknod = &last.mknod
+		}
 		ss.finish(s, req, e, resp, start)
 		return
 	}
 	ss.last.release()
 	if ss.buf == nil {
 		ss.buf = new(handlers.PathBuf)
+		ss.local = ss.d.handlers.NewLocal()
 	}
-	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile, Buf: ss.buf}
+	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile, Buf: ss.buf, Local: ss.local}
 	if !ss.profile.NeedsArgs(e.Name) {
 		out.Decision = ss.profile.Decide(policy.Request{Syscall: e.Name})
 		out.Decided = true
@@ -207,9 +215,11 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 		out.Effect = nil
 		last := lastEmulation{tid: req.Pid, nr: req.Nr, arch: req.Arch, ip: req.IP, args: req.Args,
 			effect: eff, decision: out.Decision}
+		last.req = out.Request
 		if out.Request.Mknod != nil {
 			last.mknod = *out.Request.Mknod
 			last.mknod.Path = strings.Clone(last.mknod.Path) // may point into ss.buf
+			last.req.Mknod = nil
 		}
 		resp.Finish = func(cancelled bool) {
 			if !cancelled {
@@ -220,7 +230,7 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 			if eff.Undo() {
 				ss.d.metrics.Undone()
 				ss.log.Debug("caller interrupted before the answer; emulation undone",
-					zap.Int("tid", req.Pid), zap.String("path", last.mknod.Path))
+					zap.Int("tid", req.Pid), zap.String("syscall", last.req.Syscall))
 			}
 			eff.Release()
 		}
@@ -264,10 +274,34 @@ func (ss *session) record(req *notify.Request, e *handlers.Entry, decision strin
 		fields = append(fields, zap.String("path", a.Path), zap.Stringer("type", a.Type),
 			zap.Uint32("major", a.Major), zap.Uint32("minor", a.Minor), zap.String("mode", "0"+formatOctal(a.Mode)))
 	}
+	if a := out.Request.Mount; a != nil {
+		fields = append(fields, zap.Stringer("op", a.Op), zap.Bool("recursive", a.Recursive),
+			zap.String("fstype", a.FSType), zap.String("source", a.Source), zap.String("target", a.Target),
+			zap.Strings("flags", policy.MountFlagNames(a.Flags)), zap.Strings("options", redactedOptions(a.Options)))
+		if f := out.Decision.ForceFlags; f != 0 {
+			fields = append(fields, zap.Strings("forced", policy.MountFlagNames(f)))
+		}
+	}
+	if a := out.Request.Umount; a != nil {
+		fields = append(fields, zap.String("target", a.Target), zap.Uint32("flags", a.Flags))
+	}
 	if out.Err != nil {
 		fields = append(fields, zap.Error(out.Err))
 	}
 	ce.Write(fields...)
+}
+
+// redactedOptions names mount options without their values: mount data
+// can carry credentials (cifs password=, …).
+func redactedOptions(opts []policy.MountOption) []string {
+	out := make([]string, len(opts))
+	for i, o := range opts {
+		out[i] = o.Name
+		if o.HasValue {
+			out[i] += "=…"
+		}
+	}
+	return out
 }
 
 func formatOctal(v uint32) string {

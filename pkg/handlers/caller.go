@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/internal/nsexec"
 )
 
 // creds is the caller thread's filesystem identity, as an emulated call
@@ -76,8 +77,9 @@ func readCreds(procRoot string, tid int) (creds, error) {
 // view is the caller's filesystem view as fds: its root, and the directory
 // a relative path starts from (its cwd, or the dirfd it passed).
 type view struct {
-	root int
-	base int // -1: the path is absolute
+	root  int
+	base  int // -1: the path is absolute
+	mntns int // -1: act from the daemon's mount namespace
 }
 
 func (v *view) close() {
@@ -87,27 +89,44 @@ func (v *view) close() {
 	if v.root >= 0 {
 		linux.Close(v.root)
 	}
-	v.root, v.base = -1, -1
+	if v.mntns >= 0 {
+		linux.Close(v.mntns)
+	}
+	v.root, v.base, v.mntns = -1, -1, -1
 }
 
 // openView opens the caller's root and, for a relative path, its cwd or
 // (through pidfd_getfd, 5.6) its dirfd. The kernel follows /proc/TID/root
 // and /cwd to the caller's own mounts, even in another mount namespace.
-func openView(procRoot string, tid int, dirfd int32, absolute bool) (v view, err error) {
-	v = view{root: -1, base: -1}
+//
+// withNS also opens the caller's mount namespace, for calls that change
+// mounts: the kernel attaches a mount only from inside the namespace it
+// goes into (move_mount, umount2 check current's namespace).
+func openView(procRoot string, tid int, dirfd int32, absolute, withNS bool) (v view, err error) {
+	v = view{root: -1, base: -1, mntns: -1}
 	defer func() {
 		if err != nil {
 			v.close()
 		}
 	}()
-	dir := procRoot + "/" + strconv.Itoa(tid)
-	if v.root, err = linux.Open(dir+"/root", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
+	// One lookup of /proc/TID, then cheap lookups below it.
+	pdir, err := linux.Open(procRoot+"/"+strconv.Itoa(tid), linux.O_PATH|linux.O_DIRECTORY, 0)
+	if err != nil {
+		return v, fmt.Errorf("open caller /proc entry: %w", err)
+	}
+	defer linux.Close(pdir)
+	if v.root, err = linux.Openat(pdir, "root", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
 		return v, fmt.Errorf("open caller root: %w", err)
+	}
+	if withNS {
+		if v.mntns, err = linux.Openat(pdir, "ns/mnt", linux.O_RDONLY, 0); err != nil {
+			return v, fmt.Errorf("open caller mount namespace: %w", err)
+		}
 	}
 	switch {
 	case absolute:
 	case dirfd == linux.AT_FDCWD:
-		if v.base, err = linux.Open(dir+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
+		if v.base, err = linux.Openat(pdir, "cwd", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
 			return v, fmt.Errorf("open caller cwd: %w", err)
 		}
 	default:
@@ -134,28 +153,27 @@ func openView(procRoot string, tid int, dirfd int32, absolute bool) (v view, err
 	return v, nil
 }
 
-// enter makes the calling (throw-away, locked) thread see what the caller
-// sees: its root as "/", its cwd or dirfd as ".", its umask. It returns an
-// fd on this thread's /proc/thread-self/fd, opened before the chroot, to
-// name fds as paths in the caller's view.
-func (v *view) enter(umask int) (fdDir int, err error) {
-	if err := linux.UnshareFS(); err != nil {
+// enter makes the calling worker thread (internal/nsexec) see what the caller
+// sees: its mount namespace, its root as "/", its cwd or dirfd as ".", its
+// umask. It returns the thread's /proc/thread-self/fd (opened before any
+// of that; owned by the thread), to name fds as paths in the caller's view.
+func (v *view) enter(t *nsexec.Thread, umask int) (fdDir int, err error) {
+	if fdDir, err = t.FdDir(); err != nil {
 		return -1, err
 	}
-	if fdDir, err = linux.Open("/proc/thread-self/fd", linux.O_PATH|linux.O_DIRECTORY, 0); err != nil {
-		return -1, err
+	if v.mntns >= 0 {
+		if err := t.Setns(v.mntns); err != nil {
+			return -1, err
+		}
 	}
 	if err := linux.Fchdir(v.root); err != nil {
-		linux.Close(fdDir)
 		return -1, err
 	}
 	if err := linux.ChrootHere(); err != nil {
-		linux.Close(fdDir)
 		return -1, err
 	}
 	if v.base >= 0 {
 		if err := linux.Fchdir(v.base); err != nil {
-			linux.Close(fdDir)
 			return -1, err
 		}
 	}

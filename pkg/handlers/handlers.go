@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/internal/nsexec"
 	"github.com/fgacd/fgacd/pkg/memread"
 	"github.com/fgacd/fgacd/pkg/notify"
 	"github.com/fgacd/fgacd/pkg/policy"
@@ -32,6 +34,8 @@ type Call struct {
 	Req     *notify.Request
 	Valid   Validator
 	Profile Decider
+	// Local runs emulations on the session's own thread; nil: the pool.
+	Local *nsexec.Local
 	// Buf holds the path the handler reads; strings the handler puts in
 	// the Outcome may point into it, so it must stay untouched until the
 	// next notification of the session. The session owns it.
@@ -102,6 +106,45 @@ var errGone = errors.New("notification no longer valid")
 type Handlers struct {
 	mem      memReader
 	procRoot string
+
+	poolOnce sync.Once
+	pool     *nsexec.Pool
+	poolErr  error
+}
+
+// workers returns the thread pool emulations run on, made on first use.
+func (h *Handlers) workers() (*nsexec.Pool, error) {
+	h.poolOnce.Do(func() { h.pool, h.poolErr = nsexec.New(4) })
+	return h.pool, h.poolErr
+}
+
+// run runs fn in the worker pool.
+func (h *Handlers) run(c *Call, fn func(*nsexec.Thread) error) error {
+	if c != nil && c.Local != nil {
+		return c.Local.Run(fn)
+	}
+	p, err := h.workers()
+	if err != nil {
+		return err
+	}
+	return p.Run(fn)
+}
+
+// NewLocal returns a runner for one session's goroutine (see
+// nsexec.Local), or nil when the pool could not be made.
+func (h *Handlers) NewLocal() *nsexec.Local {
+	p, err := h.workers()
+	if err != nil {
+		return nil
+	}
+	return p.NewLocal()
+}
+
+// Close stops the worker threads.
+func (h *Handlers) Close() {
+	if p, _ := h.workers(); p != nil {
+		p.Close()
+	}
 }
 
 // New returns handlers that read tracee memory with mem; nil means a

@@ -103,7 +103,7 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 		out.fail(err, linux.EPERM)
 		return
 	}
-	v, err := openView(h.procRoot, req.Pid, dirfd, strings.HasPrefix(raw, "/"))
+	v, err := openView(h.procRoot, req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
 	if err != nil {
 		out.fail(err, linux.EPERM)
 		return
@@ -118,20 +118,19 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 
 	parent := -1
 	var ino, devno uint64
-	err = nsexec.Run(func() error {
-		fdDir, err := v.enter(cr.umask)
+	err = h.run(c, func(t *nsexec.Thread) error {
+		fdDir, err := v.enter(t, cr.umask)
 		if err != nil {
 			return err
 		}
-		defer linux.Close(fdDir)
 		// The caller gets exactly the privilege mknod needs, CAP_MKNOD, and
 		// nothing else: the path walk, the directory write check and the
 		// node's owner are the caller's (fsuid, fsgid, groups, umask), so
 		// no policy can let one user plant a node in another's directory.
-		if err := linux.SetCreds(cr.fsuid, cr.fsgid, cr.groups); err != nil {
+		if err := t.SetCreds(cr.fsuid, cr.fsgid, cr.groups); err != nil {
 			return err
 		}
-		if err := linux.RaiseEffectiveCap(linux.CAP_MKNOD); err != nil {
+		if err := t.RaiseEffectiveCap(linux.CAP_MKNOD); err != nil {
 			return err
 		}
 		pfd, err := linux.Openat2(linux.AT_FDCWD, dir, linux.O_PATH|linux.O_DIRECTORY, linux.RESOLVE_NO_MAGICLINKS)

@@ -14,7 +14,9 @@ type Entry struct {
 	at bool
 	// compat says pointers and ints are 32 bits wide (i386 tasks on x86_64).
 	compat bool
-	handle func(h *Handlers, e *Entry, c *Call, out *Outcome)
+	// umount2 says the second argument is umount2's flags.
+	umount2 bool
+	handle  func(h *Handlers, e *Entry, c *Call, out *Outcome)
 }
 
 type key struct {
@@ -32,6 +34,14 @@ var table = map[key]*Entry{
 	{linux.AUDIT_ARCH_I386, 14}:    {Name: "mknod", Variant: "mknod", compat: true, handle: (*Handlers).mknod},
 	{linux.AUDIT_ARCH_I386, 297}:   {Name: "mknod", Variant: "mknodat", at: true, compat: true, handle: (*Handlers).mknod},
 	{linux.AUDIT_ARCH_AARCH64, 33}: {Name: "mknod", Variant: "mknodat", at: true, handle: (*Handlers).mknod},
+
+	{linux.AUDIT_ARCH_X86_64, 165}: {Name: "mount", Variant: "mount", handle: (*Handlers).mount},
+	{linux.AUDIT_ARCH_X86_64, 166}: {Name: "umount", Variant: "umount2", umount2: true, handle: (*Handlers).umount},
+	{linux.AUDIT_ARCH_I386, 21}:    {Name: "mount", Variant: "mount", compat: true, handle: (*Handlers).mount},
+	{linux.AUDIT_ARCH_I386, 22}:    {Name: "umount", Variant: "umount", compat: true, handle: (*Handlers).umount},
+	{linux.AUDIT_ARCH_I386, 52}:    {Name: "umount", Variant: "umount2", compat: true, umount2: true, handle: (*Handlers).umount},
+	{linux.AUDIT_ARCH_AARCH64, 40}: {Name: "mount", Variant: "mount", handle: (*Handlers).mount},
+	{linux.AUDIT_ARCH_AARCH64, 39}: {Name: "umount", Variant: "umount2", umount2: true, handle: (*Handlers).umount},
 }
 
 // Lookup returns the entry for a notification, or nil for a syscall fgacd

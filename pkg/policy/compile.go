@@ -37,18 +37,26 @@ type MknodArgs struct {
 }
 
 // Request is one intercepted call as the policy sees it.
+// The argument field for Syscall is nil when the caller did not read the
+// arguments (see NeedsArgs); the others are ignored.
 type Request struct {
-	Syscall string     // canonical name, e.g. "mknod"
-	Mknod   *MknodArgs // nil when the caller did not read arguments (see NeedsArgs)
+	Syscall string // canonical name, e.g. "mknod"
+	Mknod   *MknodArgs
+	Mount   *MountArgs
+	Umount  *UmountArgs
 }
 
 // Decision is the outcome of Decide.
 type Decision struct {
-	Action  Action
-	Errno   Errno  // set when Action is ActionDeny, never 0 then
-	Profile string // profile that decided; "" if none matched the caller
-	Rule    string // rule name, or "file:profile/rule[i]"; "" when the default decided
-	Reason  string // short and static, for decision records
+	Action Action
+	Errno  Errno // set when Action is ActionDeny, never 0 then
+	// ForceFlags are MS_* attribute bits an emulating handler must add to
+	// the mount (from the rule's force_flags, also on remount); 0 unless
+	// Action is ActionEmulate.
+	ForceFlags uint64
+	Profile    string // profile that decided; "" if none matched the caller
+	Rule       string // rule name, or "file:profile/rule[i]"; "" when the default decided
+	Reason     string // short and static, for decision records
 }
 
 // Reasons are constants so Decide does not allocate.
@@ -211,8 +219,19 @@ func compileProfile(s *Spec, ps *ProfileSpec) *Profile {
 				r.decision.Errno, _ = ParseErrno(rs.Errno)
 			}
 		}
-		if rs.Mknod != nil {
+		// Validate admits only the table named by the syscall.
+		switch {
+		case rs.Mknod != nil:
 			r.args = compileMknod(rs.Mknod)
+		case rs.Mount != nil:
+			r.args = compileMount(rs.Mount, action)
+			if action == ActionEmulate {
+				r.decision.ForceFlags, _ = ParseMountFlags(rs.Mount.ForceFlags) // validated
+			}
+		case rs.Umount != nil:
+			r.args = compileUmount(rs.Umount, action)
+		}
+		if r.args != nil {
 			p.needsArgs[rs.Syscall] = true
 		}
 		p.rules[rs.Syscall] = append(p.rules[rs.Syscall], r)
@@ -507,3 +526,135 @@ func inRanges(rs []Range, v uint32) bool {
 	}
 	return false
 }
+
+// cleanAbs reports whether p is an absolute, clean path. Callers promise
+// such paths; when one is not, a glob such as /tmp/* could match /tmp/..,
+// so conditions on it fail closed.
+func cleanAbs(p string) bool {
+	return p != "" && p[0] == '/' && path.Clean(p) == p
+}
+
+// mountCond is a compiled [mount] table. Conditions on source, fstype,
+// options and propagation apply only to the ops that read them.
+type mountCond struct {
+	ops                    uint8 // op bits the rule covers
+	fstype, source, target []string
+	checkFlags             bool   // flags must be within allowed
+	allowed                uint64 // allow_flags ∪ force_flags
+	propagation            uint64 // allowed propagation bits; 0: no condition
+	checkOptions           bool   // every option must be listed in options
+	options                []optionCond
+}
+
+// compileMount builds the condition. In emulate rules the allowlists hold
+// even when absent (no flag, no option); in deny and continue rules an
+// absent key is no condition, so a deny cannot be sidestepped by asking
+// for one more flag.
+func compileMount(m *MountSpec, action Action) *mountCond {
+	emulate := action == ActionEmulate
+	c := &mountCond{
+		ops:          ruleOps(action.String(), m),
+		fstype:       slices.Clone(m.FSType),
+		source:       slices.Clone(m.Source),
+		target:       slices.Clone(m.Target),
+		checkFlags:   emulate || m.AllowFlags != nil || m.ForceFlags != nil,
+		checkOptions: emulate || m.Options != nil,
+	}
+	force, _ := ParseMountFlags(m.ForceFlags) // validated
+	allow, _ := ParseMountFlags(m.AllowFlags)
+	c.allowed = force | allow
+	c.propagation, _ = parseBits(propagations, "propagation", m.Propagation)
+	for _, name := range slices.Sorted(maps.Keys(m.Options)) {
+		oc, _ := parseOptionCond(name, m.Options[name]) // validated
+		c.options = append(c.options, oc)
+	}
+	return c
+}
+
+func (c *mountCond) holds(req Request) (ok, read bool) {
+	a := req.Mount
+	if a == nil {
+		return false, false
+	}
+	op := opBit(a)
+	if c.ops&op == 0 {
+		return false, true
+	}
+	if len(c.target) > 0 && (!cleanAbs(a.Target) || !globsMatch(c.target, a.Target)) {
+		return false, true
+	}
+	if op&opNew != 0 && !globsMatch(c.fstype, a.FSType) {
+		return false, true
+	}
+	if op&opSource != 0 && len(c.source) > 0 {
+		// A bind or move source is a path; a new mount's source may be a
+		// name ("tmpfs"), but if it is a path it must be clean too.
+		isPath := op&opPath != 0 || a.Source != "" && a.Source[0] == '/'
+		if isPath && !cleanAbs(a.Source) {
+			return false, true
+		}
+		if !globsMatch(c.source, a.Source) {
+			return false, true
+		}
+	}
+	if c.checkFlags && a.Flags&^c.allowed != 0 {
+		return false, true
+	}
+	if op == opPropagation && c.propagation != 0 {
+		p := a.Propagation
+		if p == 0 || p&(p-1) != 0 || p&^c.propagation != 0 {
+			return false, true
+		}
+	}
+	if op&opData != 0 && c.checkOptions {
+		for i := range a.Options {
+			if !c.allowsOption(&a.Options[i]) {
+				return false, true
+			}
+		}
+	}
+	return true, true
+}
+
+func (c *mountCond) allowsOption(o *MountOption) bool {
+	for i := range c.options {
+		if c.options[i].name == o.Name {
+			return c.options[i].allows(o)
+		}
+	}
+	return false
+}
+
+// holdsByName never decides: mount follows the target's last component,
+// so the name alone says nothing about where the mount lands.
+func (c *mountCond) holdsByName(Request, string) (ok, decided bool) { return false, false }
+
+// umountCond is a compiled [umount] table.
+type umountCond struct {
+	target     []string
+	checkFlags bool // flags must be within allowed
+	allowed    uint32
+}
+
+func compileUmount(u *UmountSpec, action Action) *umountCond {
+	c := &umountCond{target: slices.Clone(u.Target), checkFlags: action == ActionEmulate || u.Flags != nil}
+	c.allowed, _ = ParseUmountFlags(u.Flags) // validated
+	return c
+}
+
+func (c *umountCond) holds(req Request) (ok, read bool) {
+	a := req.Umount
+	if a == nil {
+		return false, false
+	}
+	if len(c.target) > 0 && (!cleanAbs(a.Target) || !globsMatch(c.target, a.Target)) {
+		return false, true
+	}
+	if c.checkFlags && a.Flags&^c.allowed != 0 {
+		return false, true
+	}
+	return true, true
+}
+
+// holdsByName never decides: see mountCond.holdsByName.
+func (c *umountCond) holdsByName(Request, string) (ok, decided bool) { return false, false }

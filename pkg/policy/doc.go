@@ -11,9 +11,11 @@
 //
 //	Parse    TOML bytes → *Spec: strict; syntax errors, wrong types and
 //	         unknown keys are errors with file:line:col and the key path.
-//	Validate *Spec → ordered named checks (names, globs, errnos, ranges, and
-//	         the safety rules: continue never depends on pointer arguments,
-//	         emulate always names path, type and device numbers).
+//	Validate *Spec → ordered named checks (names, globs, errnos, ranges,
+//	         mount flags and option constraints, and the safety rules:
+//	         continue never depends on pointer arguments; emulate always
+//	         names path, type and device numbers for mknod, and target,
+//	         fstype, source or propagation for mount and umount).
 //	Compile  specs → *Set: immutable, safe for concurrent use.
 //	Decide   Set.Select(Identity) → *Profile; Profile.Decide(Request) →
 //	         Decision. Pure, no allocation, fail closed: anything unmatched

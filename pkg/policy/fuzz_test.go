@@ -3,6 +3,8 @@ package policy_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fgacd/fgacd/pkg/policy"
@@ -23,11 +25,24 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(decidePolicy))
 	f.Add([]byte("version = 1\n[[profile]]\nname = \"a\"\nmatch = { any = true }\nrule = [{ syscall = \"mknod\", action = \"deny\" }]\n"))
 	f.Add([]byte("version = 1\n[[profile]]\n[profile.rule.mknod]\nmajor = [\"1-\", -5]\n"))
+	f.Add([]byte(mountPolicy))
+	f.Add([]byte("version = 1\n[[profile]]\nname = \"m\"\nmatch = { any = true }\nrule = [{ syscall = \"mount\", action = \"emulate\", " +
+		"mount = { op = [\"rbind\", \"propagation\"], source = [\"/s/*\"], target = [\"/t/*\"], propagation = [\"slave\"], force_flags = [\"nodev\"] } }, " +
+		"{ syscall = \"umount\", action = \"deny\", umount = { flags = [\"force\"] } }]\n"))
+	f.Add([]byte("version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.mount.options]\nsize = \"<=18446744073709551615\"\nmode = \"|\"\n"))
 
 	reqs := []policy.Request{
 		{Syscall: "mknod"},
 		{Syscall: "mknod", Mknod: &policy.MknodArgs{Path: "/tmp/fgacd-demo/null", Type: policy.FileTypeChar, Major: 1, Minor: 3, Mode: 0o666}},
 		{Syscall: "mknod", Mknod: &policy.MknodArgs{Path: "/tmp/p", Type: policy.FileTypeFIFO}},
+		{Syscall: "mount"},
+		{Syscall: "mount", Mount: &policy.MountArgs{Op: policy.MountNew, FSType: "tmpfs", Source: "tmpfs", Target: "/tmp/fgacd-demo/mnt1",
+			Flags: policy.MS_RDONLY, Options: []policy.MountOption{{Name: "size", Value: "8m", HasValue: true}, {Name: "noswap"}}}},
+		{Syscall: "mount", Mount: &policy.MountArgs{Op: policy.MountBind, Recursive: true, Source: "/tmp/fgacd-demo/data", Target: "/tmp/fgacd-demo/mnt2"}},
+		{Syscall: "mount", Mount: &policy.MountArgs{Op: policy.MountPropagation, Target: "/t/x", Propagation: policy.MS_SLAVE}},
+		{Syscall: "mount", Mount: &policy.MountArgs{Op: policy.MountRemount, Target: "/run/app/t", Flags: 1<<64 - 1}},
+		{Syscall: "umount"},
+		{Syscall: "umount", Umount: &policy.UmountArgs{Target: "/tmp/fgacd-demo/mnt1", Flags: policy.MNT_DETACH}},
 		{Syscall: "other"},
 	}
 	ids := []policy.Identity{
@@ -57,10 +72,54 @@ func FuzzParse(f *testing.F) {
 				if d.Action == policy.ActionDeny && d.Errno == 0 {
 					t.Fatalf("deny with errno 0: %+v", d)
 				}
-				if d.Action == policy.ActionEmulate && req.Mknod == nil {
+				if d.Action == policy.ActionEmulate && !hasArgs(req) {
 					t.Fatalf("emulate without arguments: %+v", d)
 				}
+				if d.ForceFlags != 0 && (d.Action != policy.ActionEmulate || req.Syscall != "mount") {
+					t.Fatalf("forced flags outside a mount emulation: %+v", d)
+				}
 			}
+		}
+	})
+}
+
+// hasArgs reports whether req carries the arguments of its own syscall.
+func hasArgs(req policy.Request) bool {
+	switch req.Syscall {
+	case "mknod":
+		return req.Mknod != nil
+	case "mount":
+		return req.Mount != nil
+	case "umount":
+		return req.Umount != nil
+	}
+	return false
+}
+
+// FuzzParseMountOptions: options parse or fail, never panic, and what
+// parses holds no separator, NUL or quote and prints back to itself.
+func FuzzParseMountOptions(f *testing.F) {
+	for _, s := range []string{"", ",", "size=8m,mode=1777", "noswap,,uid=0,", "a=b=c", "=x", "x\x00", "ctx=\"a,b\"", "size=50%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		opts, err := policy.ParseMountOptions(data)
+		if err != nil {
+			return
+		}
+		var parts []string
+		for _, o := range opts {
+			if o.Name == "" || strings.ContainsAny(o.Name, ",=\x00\"") || strings.ContainsAny(o.Value, ",\x00\"") {
+				t.Fatalf("%q: bad option %+v", data, o)
+			}
+			if !o.HasValue && o.Value != "" {
+				t.Fatalf("%q: value without HasValue: %+v", data, o)
+			}
+			parts = append(parts, o.String())
+		}
+		again, err := policy.ParseMountOptions(strings.Join(parts, ","))
+		if err != nil || !slices.Equal(again, opts) {
+			t.Fatalf("%q: does not round-trip: %v, %v", data, again, err)
 		}
 	})
 }

@@ -32,18 +32,29 @@ type goldenCase struct {
 	} `toml:"identity"`
 	Request struct {
 		Syscall string `toml:"syscall"`
-		Path    string `toml:"path"`
-		Type    string `toml:"type"`
-		Major   uint32 `toml:"major"`
-		Minor   uint32 `toml:"minor"`
-		Mode    uint32 `toml:"mode"`
+		// mknod
+		Path  string `toml:"path"`
+		Type  string `toml:"type"`
+		Major uint32 `toml:"major"`
+		Minor uint32 `toml:"minor"`
+		Mode  uint32 `toml:"mode"`
+		// mount and umount
+		Op          string   `toml:"op"` // a MountOp name: new, bind, remount, propagation, move
+		Recursive   bool     `toml:"recursive"`
+		FSType      string   `toml:"fstype"`
+		Source      string   `toml:"source"`
+		Target      string   `toml:"target"`
+		Flags       []string `toml:"flags"`       // mount or umount flag names
+		Propagation string   `toml:"propagation"` // shared, private, slave, unbindable
+		Options     []string `toml:"options"`     // items of mount data, "size=8m"
 	} `toml:"request"`
 	Want struct {
-		Profile *string `toml:"profile"`
-		Action  string  `toml:"action"`
-		Errno   *string `toml:"errno"`
-		Rule    *string `toml:"rule"`
-		Reason  *string `toml:"reason"`
+		Profile    *string   `toml:"profile"`
+		Action     string    `toml:"action"`
+		Errno      *string   `toml:"errno"`
+		Rule       *string   `toml:"rule"`
+		Reason     *string   `toml:"reason"`
+		ForceFlags *[]string `toml:"force_flags"` // required when the decision forces flags
 	} `toml:"want"`
 }
 
@@ -55,18 +66,75 @@ func (c *goldenCase) identity() policy.Identity {
 	}
 }
 
+// request builds the Request. A case without arguments (no path and type
+// for mknod, no op and target for mount, no target and flags for umount)
+// means the arguments were not read.
 func (c *goldenCase) request(t *testing.T) policy.Request {
+	t.Helper()
 	r := c.Request
 	req := policy.Request{Syscall: r.Syscall}
-	if r.Path == "" && r.Type == "" {
-		return req // arguments not read
+	mknod := r.Path != "" || r.Type != "" || r.Major != 0 || r.Minor != 0 || r.Mode != 0
+	mount := r.Op != "" || r.Recursive || r.FSType != "" || r.Source != "" || r.Propagation != "" || r.Options != nil
+	umount := r.Target != "" || r.Flags != nil
+	switch {
+	case r.Syscall == "mknod" && !mount && !umount:
+		if !mknod {
+			return req
+		}
+		ft, err := policy.ParseFileType(r.Type)
+		if err != nil {
+			t.Fatalf("%s: request.type: %v", c.Desc, err)
+		}
+		req.Mknod = &policy.MknodArgs{Path: r.Path, Type: ft, Major: r.Major, Minor: r.Minor, Mode: r.Mode}
+	case r.Syscall == "mount" && !mknod:
+		if !mount && !umount {
+			return req
+		}
+		req.Mount = c.mountArgs(t)
+	case r.Syscall == "umount" && !mknod && !mount:
+		if !umount {
+			return req
+		}
+		flags, err := policy.ParseUmountFlags(r.Flags)
+		if err != nil {
+			t.Fatalf("%s: request.flags: %v", c.Desc, err)
+		}
+		req.Umount = &policy.UmountArgs{Target: r.Target, Flags: flags}
+	default:
+		t.Fatalf("%s: request fields do not fit syscall %q", c.Desc, r.Syscall)
 	}
-	ft, err := policy.ParseFileType(r.Type)
-	if err != nil {
-		t.Fatalf("%s: request.type: %v", c.Desc, err)
-	}
-	req.Mknod = &policy.MknodArgs{Path: r.Path, Type: ft, Major: r.Major, Minor: r.Minor, Mode: r.Mode}
 	return req
+}
+
+var propagationBits = map[string]uint64{
+	"shared": policy.MS_SHARED, "private": policy.MS_PRIVATE, "slave": policy.MS_SLAVE, "unbindable": policy.MS_UNBINDABLE,
+}
+
+func (c *goldenCase) mountArgs(t *testing.T) *policy.MountArgs {
+	t.Helper()
+	r := c.Request
+	a := &policy.MountArgs{Recursive: r.Recursive, FSType: r.FSType, Source: r.Source, Target: r.Target}
+	for op := policy.MountNew; op <= policy.MountMove; op++ {
+		if op.String() == r.Op {
+			a.Op = op
+		}
+	}
+	if a.Op == 0 {
+		t.Fatalf("%s: request.op %q: want a MountOp name", c.Desc, r.Op)
+	}
+	var err error
+	if a.Flags, err = policy.ParseMountFlags(r.Flags); err != nil {
+		t.Fatalf("%s: request.flags: %v", c.Desc, err)
+	}
+	if r.Propagation != "" {
+		if a.Propagation = propagationBits[r.Propagation]; a.Propagation == 0 {
+			t.Fatalf("%s: request.propagation %q unknown", c.Desc, r.Propagation)
+		}
+	}
+	if a.Options, err = policy.ParseMountOptions(strings.Join(r.Options, ",")); err != nil {
+		t.Fatalf("%s: request.options: %v", c.Desc, err)
+	}
+	return a
 }
 
 // readCases decodes a .cases file strictly: a typo in a case must not turn
@@ -165,7 +233,22 @@ func runCase(t *testing.T, set *policy.Set, c *goldenCase) {
 	if c.Want.Reason != nil && d.Reason != *c.Want.Reason {
 		t.Errorf("reason = %q, want %q", d.Reason, *c.Want.Reason)
 	}
-	if req.Mknod == nil && p.NeedsArgs(req.Syscall) && d.Action != policy.ActionDeny {
+	unread := req.Mknod == nil && req.Mount == nil && req.Umount == nil
+	if unread && p.NeedsArgs(req.Syscall) && d.Action != policy.ActionDeny {
 		t.Errorf("granted %s without arguments although NeedsArgs", req.Syscall)
+	}
+	if c.Want.ForceFlags != nil {
+		want, err := policy.ParseMountFlags(*c.Want.ForceFlags)
+		if err != nil {
+			t.Fatalf("want.force_flags: %v", err)
+		}
+		if d.ForceFlags != want {
+			t.Errorf("force_flags = %v, want %v", policy.MountFlagNames(d.ForceFlags), *c.Want.ForceFlags)
+		}
+	} else if d.ForceFlags != 0 {
+		t.Errorf("decision forces %v; state it in want.force_flags", policy.MountFlagNames(d.ForceFlags))
+	}
+	if d.ForceFlags != 0 && d.Action != policy.ActionEmulate {
+		t.Errorf("%s decision forces flags", d.Action)
 	}
 }

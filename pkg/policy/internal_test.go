@@ -1,25 +1,6 @@
 package policy
 
-import (
-	"strings"
-	"testing"
-)
-
-// The argument-table check needs a second syscall to fire; add one for the
-// duration of the test.
-func TestCheckArgumentsTableMatchesSyscall(t *testing.T) {
-	syscalls["mount"] = syscallInfo{argTable: "mount"}
-	t.Cleanup(func() { delete(syscalls, "mount") })
-	s := &Spec{File: "x.toml", Version: 1, Profiles: []ProfileSpec{{
-		Name:  "p",
-		Match: &MatchSpec{Any: true},
-		Rules: []RuleSpec{{Syscall: "mount", Action: "deny", Mknod: &MknodSpec{Type: []string{"fifo"}}}},
-	}}}
-	err := s.Validate()
-	if err == nil || !strings.Contains(err.Error(), `x.toml: profile[0].rule[0].mknod: mknod conditions only apply to syscall "mknod", not "mount"`) {
-		t.Errorf("got %v", err)
-	}
-}
+import "testing"
 
 func TestLocate(t *testing.T) {
 	src := `# comment [[not]] a = 1

@@ -93,6 +93,27 @@ name = "a"
 			line: 5, col: 13, key: "profile[0].rule[0].mknod.major[1]", msg: `bad range "2-x"`,
 		},
 		{
+			name: "unknown key in a mount table",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\nsyscall = \"mount\"\n[profile.rule.mount]\nflags = [\"ro\"]\n",
+			line: 6, col: 1, key: "profile[0].rule[0].mount.flags",
+			msg: "unknown key (want one of: allow_flags, force_flags, fstype, op, options, propagation, source, target)",
+		},
+		{
+			name: "unknown key in an umount table",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.umount]\npath = [\"/x\"]\n",
+			line: 5, col: 1, key: "profile[0].rule[0].umount.path", msg: "unknown key (want one of: flags, target)",
+		},
+		{
+			name: "option constraint of the wrong type",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.mount.options]\nmode = \"0700\"\nsize = 16777216\n",
+			line: 6, col: 1, key: "profile[0].rule[0].mount.options.size", msg: `want a string ("<=N", "a|b", "*" or ""), got an integer`,
+		},
+		{
+			name: "mount table of the wrong type",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\nmount = [\"tmpfs\"]\n",
+			line: 4, col: 1, key: "profile[0].rule[0].mount", msg: "want a table, got an array",
+		},
+		{
 			name: "syntax error",
 			src:  "version = 1\n[[profile]]\nname = \"a\n",
 			line: 3, col: 10, msg: "strings cannot contain newlines",
@@ -205,6 +226,59 @@ mode = "enforce"
 	}}
 	if s.File != "cam.toml" || s.Version != 1 || !reflect.DeepEqual(s.Profiles, want) {
 		t.Errorf("got %+v\nwant %+v", s.Profiles, want)
+	}
+	if err := s.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestParseMountSpec(t *testing.T) {
+	src := `version = 1
+[[profile]]
+name = "m"
+  [profile.match]
+  uid = [1]
+  [[profile.rule]]
+  syscall = "mount"
+  action = "emulate"
+    [profile.rule.mount]
+    op = ["new", "remount"]
+    fstype = ["tmpfs"]
+    source = ["tmpfs"]
+    target = ["/run/m/*"]
+    force_flags = ["nosuid"]
+    allow_flags = ["ro"]
+      [profile.rule.mount.options]
+      size = "<=1g"
+      "nr.x" = "*"
+      noswap = ""
+  [[profile.rule]]
+  syscall = "mount"
+  action = "emulate"
+  mount = { op = ["propagation"], target = ["/run/m/*"], propagation = ["private"] }
+  [[profile.rule]]
+  syscall = "umount"
+  action = "emulate"
+  umount.target = ["/run/m/*"]
+  umount.flags = ["detach"]
+`
+	s, err := policy.Parse("m.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []policy.RuleSpec{
+		{Syscall: "mount", Action: "emulate", Mount: &policy.MountSpec{
+			Op: []string{"new", "remount"}, FSType: []string{"tmpfs"}, Source: []string{"tmpfs"}, Target: []string{"/run/m/*"},
+			ForceFlags: []string{"nosuid"}, AllowFlags: []string{"ro"},
+			Options: map[string]string{"size": "<=1g", "nr.x": "*", "noswap": ""},
+		}},
+		{Syscall: "mount", Action: "emulate", Mount: &policy.MountSpec{
+			Op: []string{"propagation"}, Target: []string{"/run/m/*"}, Propagation: []string{"private"},
+		}},
+		{Syscall: "umount", Action: "emulate", Umount: &policy.UmountSpec{Target: []string{"/run/m/*"}, Flags: []string{"detach"}}},
+	}
+	if !reflect.DeepEqual(s.Profiles[0].Rules, want) {
+		t.Errorf("got %+v\nwant %+v", s.Profiles[0].Rules, want)
 	}
 	if err := s.Validate(); err != nil {
 		t.Error(err)

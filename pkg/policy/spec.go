@@ -71,11 +71,15 @@ type MatchSpec struct {
 
 // RuleSpec is one [[profile.rule]] table.
 type RuleSpec struct {
-	Name    string     `toml:"name,omitempty"`
-	Syscall string     `toml:"syscall"`
-	Action  string     `toml:"action"`
-	Errno   string     `toml:"errno,omitempty"`
-	Mknod   *MknodSpec `toml:"mknod,omitempty"` // argument conditions
+	Name    string `toml:"name,omitempty"`
+	Syscall string `toml:"syscall"`
+	Action  string `toml:"action"`
+	Errno   string `toml:"errno,omitempty"`
+	// Argument conditions: at most one table, the one named by the
+	// syscall.
+	Mknod  *MknodSpec  `toml:"mknod,omitempty"`
+	Mount  *MountSpec  `toml:"mount,omitempty"`
+	Umount *UmountSpec `toml:"umount,omitempty"`
 }
 
 // MknodSpec holds the argument conditions of a mknod rule. All are optional;
@@ -86,6 +90,28 @@ type MknodSpec struct {
 	Major   []Range  `toml:"major,omitempty"`
 	Minor   []Range  `toml:"minor,omitempty"`
 	ModeMax *int64   `toml:"mode_max,omitempty"`
+}
+
+// MountSpec holds the argument conditions of a mount rule. In emulate
+// rules op defaults to ["new"], and force_flags, allow_flags and options
+// are allowlists: a flag or option not listed is refused. In deny and
+// continue rules every key is a condition only when written.
+type MountSpec struct {
+	Op          []string          `toml:"op,omitempty"`     // new, bind, rbind, remount, propagation, move
+	FSType      []string          `toml:"fstype,omitempty"` // globs; op new
+	Source      []string          `toml:"source,omitempty"` // globs; ops new, bind, rbind, move
+	Target      []string          `toml:"target,omitempty"` // globs on the resolved target
+	ForceFlags  []string          `toml:"force_flags,omitempty"`
+	AllowFlags  []string          `toml:"allow_flags,omitempty"`
+	Propagation []string          `toml:"propagation,omitempty"` // op propagation
+	Options     map[string]string `toml:"options,omitempty"`     // name → constraint; ops new, remount
+}
+
+// UmountSpec holds the argument conditions of an umount rule. In emulate
+// rules flags is an allowlist: a flag not listed is refused.
+type UmountSpec struct {
+	Target []string `toml:"target,omitempty"` // globs on the resolved target
+	Flags  []string `toml:"flags,omitempty"`  // force, detach, expire, nofollow
 }
 
 // Range is an inclusive range of numbers. In TOML it is an integer, or a
@@ -295,6 +321,14 @@ func (d *decoder) rule(path string, m map[string]any, r *RuleSpec) {
 			r.Mknod = &MknodSpec{}
 			d.mknod(k, d.tableOf(k, v), r.Mknod)
 		}},
+		field{"mount", func(k string, v any) {
+			r.Mount = &MountSpec{}
+			d.mount(k, d.tableOf(k, v), r.Mount)
+		}},
+		field{"umount", func(k string, v any) {
+			r.Umount = &UmountSpec{}
+			d.umount(k, d.tableOf(k, v), r.Umount)
+		}},
 	)
 }
 
@@ -308,6 +342,36 @@ func (d *decoder) mknod(path string, m map[string]any, a *MknodSpec) {
 			n := d.int(k, v)
 			a.ModeMax = &n
 		}},
+	)
+}
+
+func (d *decoder) mount(path string, m map[string]any, a *MountSpec) {
+	d.table(path, m,
+		field{"op", func(k string, v any) { a.Op = d.strs(k, v) }},
+		field{"fstype", func(k string, v any) { a.FSType = d.strs(k, v) }},
+		field{"source", func(k string, v any) { a.Source = d.strs(k, v) }},
+		field{"target", func(k string, v any) { a.Target = d.strs(k, v) }},
+		field{"force_flags", func(k string, v any) { a.ForceFlags = d.strs(k, v) }},
+		field{"allow_flags", func(k string, v any) { a.AllowFlags = d.strs(k, v) }},
+		field{"propagation", func(k string, v any) { a.Propagation = d.strs(k, v) }},
+		field{"options", func(k string, v any) {
+			t := d.tableOf(k, v)
+			a.Options = make(map[string]string, len(t))
+			for name, val := range t {
+				s, ok := val.(string)
+				if !ok {
+					d.wrongType(joinKey(k, name), `a string ("<=N", "a|b", "*" or "")`, val)
+				}
+				a.Options[name] = s
+			}
+		}},
+	)
+}
+
+func (d *decoder) umount(path string, m map[string]any, a *UmountSpec) {
+	d.table(path, m,
+		field{"target", func(k string, v any) { a.Target = d.strs(k, v) }},
+		field{"flags", func(k string, v any) { a.Flags = d.strs(k, v) }},
 	)
 }
 

@@ -13,14 +13,18 @@ type syscallInfo struct {
 	// pointerArgs are condition keys read from caller memory. The caller can
 	// rewrite that memory after the check, so continue rules must not use them.
 	pointerArgs []string
-	// deviceGrant marks syscalls whose emulation can create device nodes.
-	deviceGrant bool
 }
 
 // syscalls is the table of canonical names. "mknod" covers mknod(2) and
-// mknodat(2). Later: mount, umount, gpio_open, gpio_line.
+// mknodat(2); "mount" covers mount(2); "umount" covers umount2(2) and the
+// legacy umount(2). The new mount API (fsopen, fsconfig, fsmount,
+// move_mount, open_tree, fspick, mount_setattr) has no name: filters
+// built for fgacd answer it with ENOSYS, so callers fall back to mount(2).
+// Later: gpio_open, gpio_line.
 var syscalls = map[string]syscallInfo{
-	"mknod": {argTable: "mknod", pointerArgs: []string{"path"}, deviceGrant: true},
+	"mknod":  {argTable: "mknod", pointerArgs: []string{"path"}},
+	"mount":  {argTable: "mount", pointerArgs: []string{"fstype", "source", "target", "options"}},
+	"umount": {argTable: "umount", pointerArgs: []string{"target"}},
 }
 
 // KnownSyscalls returns the canonical syscall names rules may use, sorted.

@@ -33,6 +33,8 @@ var checks = []check{
 	{"arguments", checkArguments},
 	{"ranges", checkRanges},
 	{"types", checkTypes},
+	{"mount", checkMount},
+	{"mount-options", checkMountOptions},
 	{"continue", checkContinue},
 	{"emulate", checkEmulate},
 }
@@ -183,39 +185,63 @@ func checkReachable(s *Spec, r *report) {
 	}
 }
 
+// globKind says what a glob is matched against.
+type globKind uint8
+
+const (
+	globText     globKind = iota // any string
+	globPath                     // an absolute, clean path
+	globMaybeAbs                 // a name, or an absolute clean path (mount sources)
+)
+
 func checkGlobs(s *Spec, r *report) {
-	glob := func(key, pat string, abs bool) {
+	glob := func(key, pat string, kind globKind) {
 		if _, err := path.Match(pat, ""); err != nil {
 			r.add(key, "bad glob %q: %v", pat, err)
 			return
 		}
-		if abs && !strings.HasPrefix(pat, "/") {
+		if kind == globPath && !strings.HasPrefix(pat, "/") {
 			r.add(key, "pattern %q must be an absolute path", pat)
 			return
 		}
-		if abs && path.Clean(pat) != pat {
+		if kind != globText && strings.HasPrefix(pat, "/") && path.Clean(pat) != pat {
 			// Requests carry cleaned paths, so this could never match.
 			r.add(key, "pattern %q is not a clean path (want %q)", pat, path.Clean(pat))
 		}
 	}
-	list := func(key string, pats []string, abs bool) {
+	list := func(key string, pats []string, kind globKind) {
 		for j, pat := range pats {
-			glob(indexKey(key, j), pat, abs)
+			glob(indexKey(key, j), pat, kind)
 		}
 	}
 	for i, p := range s.Profiles {
 		if m := p.Match; m != nil {
-			list(matchKey(i, "exe"), m.Exe, true)
-			list(matchKey(i, "cgroup"), m.Cgroup, true)
-			list(matchKey(i, "metadata"), m.Metadata, false)
-			list(matchKey(i, "container_id"), m.ContainerID, false)
+			list(matchKey(i, "exe"), m.Exe, globPath)
+			list(matchKey(i, "cgroup"), m.Cgroup, globPath)
+			list(matchKey(i, "metadata"), m.Metadata, globText)
+			list(matchKey(i, "container_id"), m.ContainerID, globText)
 			for _, name := range slices.Sorted(maps.Keys(m.Annotations)) {
-				glob(joinKey(matchKey(i, "annotations"), name), m.Annotations[name], false)
+				glob(joinKey(matchKey(i, "annotations"), name), m.Annotations[name], globText)
 			}
 		}
 		for j, rule := range p.Rules {
+			k := ruleKey(i, j)
 			if rule.Mknod != nil {
-				list(ruleKey(i, j)+".mknod.path", rule.Mknod.Path, true)
+				list(k+".mknod.path", rule.Mknod.Path, globPath)
+			}
+			if m := rule.Mount; m != nil {
+				list(k+".mount.fstype", m.FSType, globText)
+				// A new mount's source may be a name such as "tmpfs";
+				// bind and move sources are always paths.
+				src := globMaybeAbs
+				if ops := ruleOps(rule.Action, m); ops != 0 && ops&opNew == 0 {
+					src = globPath
+				}
+				list(k+".mount.source", m.Source, src)
+				list(k+".mount.target", m.Target, globPath)
+			}
+			if u := rule.Umount; u != nil {
+				list(k+".umount.target", u.Target, globPath)
 			}
 		}
 	}
@@ -282,31 +308,71 @@ func checkErrno(s *Spec, r *report) {
 	})
 }
 
-func checkArguments(s *Spec, r *report) {
-	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
-		if rule.Mknod == nil {
-			return
-		}
-		k := key + ".mknod"
-		if info, ok := syscalls[rule.Syscall]; ok && info.argTable != "mknod" {
-			r.add(k, "mknod conditions only apply to syscall \"mknod\", not %q", rule.Syscall)
-		}
-		m := rule.Mknod
-		lists := []listKey{
+// argTable is one argument-condition table of a rule, described for the
+// checks that treat every table alike.
+type argTable struct {
+	name    string    // table and syscall name: "mknod", "mount", "umount"
+	lists   []listKey // list- and table-valued keys in schema order
+	scalars bool      // a scalar key is set (mknod.mode_max)
+}
+
+// argTables returns the rule's argument tables in schema order.
+func (rule *RuleSpec) argTables() []argTable {
+	var out []argTable
+	if m := rule.Mknod; m != nil {
+		out = append(out, argTable{"mknod", []listKey{
 			{"path", m.Path != nil, len(m.Path)},
 			{"type", m.Type != nil, len(m.Type)},
 			{"major", m.Major != nil, len(m.Major)},
 			{"minor", m.Minor != nil, len(m.Minor)},
-		}
-		empty := m.ModeMax == nil
-		for _, l := range lists {
-			empty = empty && !l.set
-			if l.set && l.n == 0 {
-				r.add(k+"."+l.key, "empty list matches nothing; remove the key")
+		}, m.ModeMax != nil})
+	}
+	if m := rule.Mount; m != nil {
+		out = append(out, argTable{"mount", []listKey{
+			{"op", m.Op != nil, len(m.Op)},
+			{"fstype", m.FSType != nil, len(m.FSType)},
+			{"source", m.Source != nil, len(m.Source)},
+			{"target", m.Target != nil, len(m.Target)},
+			{"force_flags", m.ForceFlags != nil, len(m.ForceFlags)},
+			{"allow_flags", m.AllowFlags != nil, len(m.AllowFlags)},
+			{"propagation", m.Propagation != nil, len(m.Propagation)},
+			{"options", m.Options != nil, len(m.Options)},
+		}, false})
+	}
+	if u := rule.Umount; u != nil {
+		out = append(out, argTable{"umount", []listKey{
+			{"target", u.Target != nil, len(u.Target)},
+			{"flags", u.Flags != nil, len(u.Flags)},
+		}, false})
+	}
+	return out
+}
+
+func checkArguments(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		for _, t := range rule.argTables() {
+			k := key + "." + t.name
+			if info, ok := syscalls[rule.Syscall]; ok && info.argTable != t.name {
+				r.add(k, "%s conditions only apply to syscall %q, not %q", t.name, t.name, rule.Syscall)
 			}
-		}
-		if empty {
-			r.add(k, "table has no conditions; remove it")
+			empty := !t.scalars
+			for _, l := range t.lists {
+				empty = empty && !l.set
+				if !l.set || l.n > 0 {
+					continue
+				}
+				switch l.key {
+				case "force_flags", "allow_flags", "flags":
+					r.add(k+"."+l.key, "empty list; remove the key")
+				case "options":
+					r.add(k+"."+l.key, "empty table; remove it")
+				default:
+					r.add(k+"."+l.key, "empty list matches nothing; remove the key")
+				}
+			}
+			if empty {
+				r.add(k, "table has no conditions; remove it")
+			}
 		}
 	})
 }
@@ -359,42 +425,195 @@ func checkTypes(s *Spec, r *report) {
 // at them, so a continue rule may only depend on register arguments.
 func checkContinue(s *Spec, r *report) {
 	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
-		if rule.Action != "continue" || rule.Mknod == nil {
+		if rule.Action != "continue" {
 			return
 		}
-		if rule.Mknod.Path != nil {
-			r.add(key+".mknod.path", "a continue rule must not depend on the path: the caller can rewrite the path "+
-				"in its memory after the check and before the kernel reads it (TOCTOU), so the kernel may act on a "+
-				"different path; continue is never a grant, use emulate to grant by path")
+		for _, t := range rule.argTables() {
+			pointers := syscalls[t.name].pointerArgs
+			for _, l := range t.lists {
+				if !l.set || !slices.Contains(pointers, l.key) {
+					continue
+				}
+				noun, other := l.key, "a different "+l.key
+				switch l.key {
+				case "fstype":
+					noun, other = "filesystem type", "a different filesystem type"
+				case "options":
+					noun, other = "mount options", "different options"
+				}
+				r.add(key+"."+t.name+"."+l.key, "a continue rule must not depend on the %[1]s: the caller can rewrite the %[1]s "+
+					"in its memory after the check and before the kernel reads it (TOCTOU), so the kernel may act on "+
+					"%[2]s; continue is never a grant, use emulate to grant by %[1]s", noun, other)
+			}
+		}
+		if rule.Mount != nil && rule.Mount.ForceFlags != nil {
+			r.add(key+".mount.force_flags", "a continue rule cannot force flags: the kernel runs the call as the caller "+
+				"asked it; use emulate to force flags")
 		}
 	})
 }
 
 // checkEmulate keeps grants narrow: emulation runs with the daemon's
-// privileges, so it must say where (path), what (type) and, for device
-// nodes, which device (major and minor).
+// privileges, so it must say where (path, target), what (type, fstype,
+// source, propagation) and, for device nodes, which device (major and
+// minor).
 func checkEmulate(s *Spec, r *report) {
 	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
-		info, ok := syscalls[rule.Syscall]
-		if rule.Action != "emulate" || !ok || !info.deviceGrant {
+		if rule.Action != "emulate" {
 			return
 		}
-		m := rule.Mknod
-		if m == nil {
-			m = &MknodSpec{}
-		}
-		devices := len(m.Type) == 0 || slices.Contains(m.Type, "char") || slices.Contains(m.Type, "block")
-		if len(m.Path) == 0 {
-			if devices {
-				r.add(key, "emulate without a path condition would let the caller create device nodes anywhere; add mknod.path")
-			} else {
-				r.add(key, "emulate needs a path condition (mknod.path): paths are mandatory for emulate")
+		switch syscalls[rule.Syscall].argTable {
+		case "mknod":
+			emulateMknod(key, rule, r)
+		case "mount":
+			emulateMount(key, rule, r)
+		case "umount":
+			if rule.Umount == nil || len(rule.Umount.Target) == 0 {
+				r.add(key, "emulate needs a target condition (umount.target): without it the caller could unmount "+
+					"anything, uncovering what a mount hides or taking away what others rely on")
 			}
 		}
-		if len(m.Type) == 0 {
-			r.add(key, "emulate needs a type condition (mknod.type): without it the caller could create any kind of node, block devices included")
-		} else if devices && (len(m.Major) == 0 || len(m.Minor) == 0) {
-			r.add(key, "emulate of char or block nodes needs major and minor conditions: without them the caller could create any device, such as /dev/mem (char 1:1) or a disk")
+	})
+}
+
+func emulateMount(key string, rule *RuleSpec, r *report) {
+	m := rule.Mount
+	if m == nil {
+		m = &MountSpec{}
+	}
+	ops := ruleOps(rule.Action, m)
+	if len(m.Target) == 0 {
+		r.add(key, "emulate needs a target condition (mount.target): without it the caller could mount over any "+
+			"directory, such as /etc or /usr/bin")
+	}
+	if ops&opNew != 0 && len(m.FSType) == 0 {
+		r.add(key, "emulate of op new needs an fstype condition (mount.fstype): without it the caller could mount "+
+			"any filesystem type, block devices included")
+	}
+	if ops&opPath != 0 && len(m.Source) == 0 {
+		r.add(key, "emulate of op bind, rbind or move needs a source condition (mount.source): without it the "+
+			"caller could bind or move any directory, such as /root or /etc/shadow's, into its reach")
+	}
+	if ops&opPropagation != 0 && len(m.Propagation) == 0 {
+		r.add(key, "emulate of op propagation needs a propagation condition (mount.propagation): name the kinds "+
+			"the caller may set")
+	}
+}
+
+func emulateMknod(key string, rule *RuleSpec, r *report) {
+	m := rule.Mknod
+	if m == nil {
+		m = &MknodSpec{}
+	}
+	devices := len(m.Type) == 0 || slices.Contains(m.Type, "char") || slices.Contains(m.Type, "block")
+	if len(m.Path) == 0 {
+		if devices {
+			r.add(key, "emulate without a path condition would let the caller create device nodes anywhere; add mknod.path")
+		} else {
+			r.add(key, "emulate needs a path condition (mknod.path): paths are mandatory for emulate")
+		}
+	}
+	if len(m.Type) == 0 {
+		r.add(key, "emulate needs a type condition (mknod.type): without it the caller could create any kind of node, block devices included")
+	} else if devices && (len(m.Major) == 0 || len(m.Minor) == 0) {
+		r.add(key, "emulate of char or block nodes needs major and minor conditions: without them the caller could create any device, such as /dev/mem (char 1:1) or a disk")
+	}
+}
+
+// ruleOps is the set of ops a mount rule covers: its op list or, when it
+// has none, ["new"] for emulate (a grant names what it grants) and every
+// op for deny and continue (an unwritten key never narrows a rule).
+func ruleOps(action string, m *MountSpec) uint8 {
+	if m == nil || m.Op == nil {
+		if action == "emulate" {
+			return opNew
+		}
+		return opAll
+	}
+	var ops uint8
+	for _, name := range m.Op {
+		b, _ := parseRuleOp(name) // unknown names are reported by checkMount
+		ops |= b
+	}
+	return ops
+}
+
+// checkMount checks the names in mount and umount tables, and that every
+// key applies to an op the rule covers.
+func checkMount(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if u := rule.Umount; u != nil {
+			for j, f := range u.Flags {
+				if _, err := ParseUmountFlags([]string{f}); err != nil {
+					r.add(indexKey(key+".umount.flags", j), "%v", err)
+				}
+			}
+		}
+		m := rule.Mount
+		if m == nil {
+			return
+		}
+		k := key + ".mount"
+		for j, op := range m.Op {
+			if _, ok := parseRuleOp(op); !ok {
+				r.add(indexKey(k+".op", j), "unknown op %q (want one of %v)", op, knownRuleOps())
+			}
+		}
+		for j, f := range m.ForceFlags {
+			if _, err := ParseMountFlags([]string{f}); err != nil {
+				r.add(indexKey(k+".force_flags", j), "%v", err)
+			}
+		}
+		for j, f := range m.AllowFlags {
+			if _, err := ParseMountFlags([]string{f}); err != nil {
+				r.add(indexKey(k+".allow_flags", j), "%v", err)
+			} else if slices.Contains(m.ForceFlags, f) {
+				r.add(indexKey(k+".allow_flags", j), "flag %q is also in force_flags; list it in one of them", f)
+			}
+		}
+		for j, p := range m.Propagation {
+			if _, ok := lookupBit(propagations, p); !ok {
+				r.add(indexKey(k+".propagation", j), "unknown propagation %q (want one of %v)", p, KnownPropagations())
+			}
+		}
+		ops := ruleOps(rule.Action, m)
+		if ops == 0 {
+			return // no known op: reported above or by checkArguments
+		}
+		for _, a := range []struct {
+			key   string
+			set   bool
+			ops   uint8
+			names string
+		}{
+			{"fstype", m.FSType != nil, opNew, "new"},
+			{"source", m.Source != nil, opSource, "new, bind, rbind or move"},
+			{"propagation", m.Propagation != nil, opPropagation, "propagation"},
+			{"options", m.Options != nil, opData, "new or remount"},
+		} {
+			if a.set && ops&a.ops == 0 {
+				r.add(k+"."+a.key, "key %s only applies to op %s, and this rule covers %s", a.key, a.names, ruleOpList(ops))
+			}
+		}
+	})
+}
+
+// checkMountOptions checks option names and constraints.
+func checkMountOptions(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.Mount == nil {
+			return
+		}
+		opts := rule.Mount.Options
+		for _, name := range slices.Sorted(maps.Keys(opts)) {
+			k := joinKey(key+".mount.options", name)
+			if !validOptionName(name) {
+				r.add(k, "invalid option name %q: use 1 or more of [a-zA-Z0-9_.-]", name)
+				continue
+			}
+			if _, err := parseOptionCond(name, opts[name]); err != nil {
+				r.add(k, "%v", err)
+			}
 		}
 	})
 }

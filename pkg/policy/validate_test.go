@@ -36,17 +36,22 @@ func TestValidateAcceptsGoodFile(t *testing.T) {
 	}
 }
 
+// validateCase is one expected problem: check, key path, part of the
+// message and line.
+type validateCase struct {
+	name  string
+	src   string
+	check string
+	key   string
+	msg   string
+	line  int
+	edit  func(*policy.Spec) // applied after Parse, for what Parse itself rejects
+}
+
+const match = "[profile.match]\nuid = [1000]\n"
+
 func TestValidate(t *testing.T) {
-	const match = "[profile.match]\nuid = [1000]\n"
-	tests := []struct {
-		name  string
-		src   string
-		check string
-		key   string
-		msg   string
-		line  int
-		edit  func(*policy.Spec) // applied after Parse, for what Parse itself rejects
-	}{
+	tests := []validateCase{
 		{"version", profile("name = \"a\"\n" + match), "version", "version", "unsupported version 2 (supported: [1])", 1, func(s *policy.Spec) { s.Version = 2 }},
 		{"no profiles", "version = 1\n", "profiles", "", "no profiles", 0, nil},
 		{"missing name", profile(match), "profile-name", "profile[0].name", "missing", 2, nil},
@@ -70,7 +75,7 @@ func TestValidate(t *testing.T) {
 		{"bad rule name", profile("name = \"a\"\n" + match + "[[profile.rule]]\nname = \"No\"\nsyscall = \"mknod\"\naction = \"deny\"\n"), "rule-name", "profile[0].rule[0].name", "invalid name", 7, nil},
 		{"duplicate rule name", profile("name = \"a\"\n" + match + "[[profile.rule]]\nname = \"r\"\nsyscall = \"mknod\"\naction = \"deny\"\n[[profile.rule]]\nname = \"r\"\nsyscall = \"mknod\"\naction = \"deny\"\n"), "rule-name", "profile[0].rule[1].name", `rule "r" is already defined at profile[0].rule[0]`, 11, nil},
 		{"missing syscall", profile("name = \"a\"\n" + match + "[[profile.rule]]\naction = \"deny\"\n"), "syscall", "profile[0].rule[0].syscall", "missing", 6, nil},
-		{"unknown syscall", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknodat\"\naction = \"deny\"\n"), "syscall", "profile[0].rule[0].syscall", `unknown syscall "mknodat"; want one of [mknod]`, 7, nil},
+		{"unknown syscall", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknodat\"\naction = \"deny\"\n"), "syscall", "profile[0].rule[0].syscall", `unknown syscall "mknodat"; want one of [mknod mount umount]`, 7, nil},
 		{"missing action", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknod\"\n"), "action", "profile[0].rule[0].action", "missing", 6, nil},
 		{"unknown action", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknod\"\naction = \"allow\"\n"), "action", "profile[0].rule[0].action", `unknown action "allow"`, 8, nil},
 		{"unknown default errno", profile("name = \"a\"\ndefault_errno = \"EWHAT\"\n" + match), "errno", "profile[0].default_errno", `unknown errno "EWHAT"`, 4, nil},
@@ -91,6 +96,7 @@ func TestValidate(t *testing.T) {
 		{"emulate without type", profile("name = \"a\"\n" + match + strings.Replace(grant, `type = ["char"]`, "", 1)), "emulate", "profile[0].rule[0]", "needs a type condition", 7, nil},
 		{"emulate device without minor", profile("name = \"a\"\n" + match + strings.Replace(grant, "minor = [3]", "", 1)), "emulate", "profile[0].rule[0]", "needs major and minor", 7, nil},
 	}
+	tests = append(tests, mountValidateCases...)
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

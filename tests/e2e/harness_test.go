@@ -64,6 +64,13 @@ name = "e2e"
 
 func startDaemon(t *testing.T, cfg notify.ServerConfig) *daemon {
 	t.Helper()
+	return startDaemonPolicy(t, cfg, policyFor)
+}
+
+// startDaemonPolicy runs the pipeline with the policy policyOf(dir), where
+// dir is the scratch directory (mode 1777) the daemon returns in d.dir.
+func startDaemonPolicy(t *testing.T, cfg notify.ServerConfig, policyOf func(dir string) string) *daemon {
+	t.Helper()
 	testutil.RequireRoot(t)
 	base := testutil.PublicTempDir(t)
 	dir := filepath.Join(base, "nodes")
@@ -71,7 +78,7 @@ func startDaemon(t *testing.T, cfg notify.ServerConfig) *daemon {
 		t.Fatal(err)
 	}
 	os.Chmod(dir, 0o1777)
-	spec, err := policy.Parse("e2e.toml", []byte(policyFor(dir)))
+	spec, err := policy.Parse("e2e.toml", []byte(policyOf(dir)))
 	if err != nil {
 		t.Fatal(err)
 	}

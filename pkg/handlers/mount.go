@@ -1,0 +1,577 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+
+	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/internal/nsexec"
+	"github.com/fgacd/fgacd/pkg/policy"
+)
+
+// Mount flags that are attributes of a mount or a superblock (not an
+// operation or a propagation change).
+const attrFlags = policy.MS_RDONLY | policy.MS_NOSUID | policy.MS_NODEV | policy.MS_NOEXEC |
+	policy.MS_SYNCHRONOUS | policy.MS_MANDLOCK | policy.MS_DIRSYNC | policy.MS_NOSYMFOLLOW |
+	policy.MS_NOATIME | policy.MS_NODIRATIME | policy.MS_RELATIME | policy.MS_STRICTATIME |
+	policy.MS_LAZYTIME | policy.MS_SILENT
+
+const propFlags = policy.MS_SHARED | policy.MS_PRIVATE | policy.MS_SLAVE | policy.MS_UNBINDABLE
+
+// msMgcMask and msMgcVal: mount(2) still accepts the pre-2.4 magic in the
+// top 16 bits of flags and ignores it (fs/namespace.c).
+const (
+	msMgcMask = 0xffff0000
+	msMgcVal  = 0xc0ed0000
+)
+
+// decodeMountFlags splits mount(2) flags the way fs/namespace.c path_mount
+// does: remount, then bind, then propagation, then move, else a new mount.
+func decodeMountFlags(flags uint64) (op policy.MountOp, attrs, prop uint64, rec bool, err error) {
+	if flags&msMgcMask == msMgcVal {
+		flags &^= msMgcMask
+	}
+	rec = flags&policy.MS_REC != 0
+	attrs = flags & attrFlags
+	prop = flags & propFlags
+	known := uint64(attrFlags | propFlags | policy.MS_REMOUNT | policy.MS_BIND | policy.MS_MOVE | policy.MS_REC)
+	if flags&^known != 0 {
+		return 0, 0, 0, false, fmt.Errorf("mount flags %#x: %w", flags&^known, linux.EINVAL)
+	}
+	switch {
+	case flags&policy.MS_REMOUNT != 0:
+		op = policy.MountRemount
+	case flags&policy.MS_BIND != 0:
+		op = policy.MountBind
+	case prop != 0:
+		op = policy.MountPropagation
+		if prop&(prop-1) != 0 { // more than one kind: EINVAL natively
+			return 0, 0, 0, false, fmt.Errorf("mount propagation %#x: %w", prop, linux.EINVAL)
+		}
+	case flags&policy.MS_MOVE != 0:
+		op = policy.MountMove
+	default:
+		op = policy.MountNew
+	}
+	return op, attrs, prop, rec, nil
+}
+
+// mountAttrs maps MS_* per-mount flags to MOUNT_ATTR_* (mount_setattr(2)).
+func mountAttrs(ms uint64) (set uint64) {
+	if ms&policy.MS_RDONLY != 0 {
+		set |= linux.MOUNT_ATTR_RDONLY
+	}
+	if ms&policy.MS_NOSUID != 0 {
+		set |= linux.MOUNT_ATTR_NOSUID
+	}
+	if ms&policy.MS_NODEV != 0 {
+		set |= linux.MOUNT_ATTR_NODEV
+	}
+	if ms&policy.MS_NOEXEC != 0 {
+		set |= linux.MOUNT_ATTR_NOEXEC
+	}
+	if ms&policy.MS_NODIRATIME != 0 {
+		set |= linux.MOUNT_ATTR_NODIRATIME
+	}
+	if ms&policy.MS_NOSYMFOLLOW != 0 {
+		set |= linux.MOUNT_ATTR_NOSYMFOLLOW
+	}
+	switch {
+	case ms&policy.MS_NOATIME != 0:
+		set |= linux.MOUNT_ATTR_NOATIME
+	case ms&policy.MS_STRICTATIME != 0:
+		set |= linux.MOUNT_ATTR_STRICTATIME
+	}
+	return set
+}
+
+// sbFlags are MS_* flags that belong to the superblock: fsconfig flag names.
+var sbFlags = []struct {
+	bit  uint64
+	name string
+}{
+	{policy.MS_RDONLY, "ro"}, {policy.MS_SYNCHRONOUS, "sync"}, {policy.MS_DIRSYNC, "dirsync"},
+	{policy.MS_LAZYTIME, "lazytime"}, {policy.MS_MANDLOCK, "mand"}, {policy.MS_SILENT, "silent"},
+}
+
+// readString reads an optional C string argument; addr 0 gives "", false.
+func (h *Handlers) readString(pid int, addr uint64, max int) (string, bool, error) {
+	if addr == 0 {
+		return "", false, nil
+	}
+	buf := make([]byte, max)
+	n, err := h.mem.ReadCString(pid, addr, buf)
+	if err != nil {
+		return "", true, err
+	}
+	return string(buf[:n]), true, nil
+}
+
+func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
+	req := c.Req
+	a := req.Args
+	srcAddr, tgtAddr, typeAddr, flags, dataAddr := a[0], a[1], a[2], a[3], a[4]
+	if e.compat {
+		srcAddr, tgtAddr, typeAddr, flags, dataAddr = srcAddr&0xffffffff, tgtAddr&0xffffffff, typeAddr&0xffffffff, flags&0xffffffff, dataAddr&0xffffffff
+	}
+	op, attrs, prop, rec, err := decodeMountFlags(flags)
+	if err != nil {
+		out.fail(err, linux.EINVAL)
+		return
+	}
+	args := &policy.MountArgs{Op: op, Recursive: rec, Flags: attrs, Propagation: prop}
+	out.Request = policy.Request{Syscall: e.Name, Mount: args}
+
+	target, ok, err := h.readString(req.Pid, tgtAddr, linux.PathMax)
+	if err == nil && !ok {
+		err = linux.EFAULT // the kernel copies target unconditionally
+	}
+	if err != nil {
+		out.fail(fmt.Errorf("mount: read target: %w", err), linux.EFAULT)
+		return
+	}
+	source, hasSource, err := h.readString(req.Pid, srcAddr, linux.PathMax)
+	if err != nil {
+		out.fail(fmt.Errorf("mount: read source: %w", err), linux.EFAULT)
+		return
+	}
+	var data string
+	if op == policy.MountNew || op == policy.MountRemount {
+		if op == policy.MountNew {
+			fstype, ok, err := h.readString(req.Pid, typeAddr, 256)
+			if err != nil {
+				out.fail(fmt.Errorf("mount: read fstype: %w", err), linux.EFAULT)
+				return
+			}
+			if !ok || fstype == "" {
+				out.fail(errors.New("mount: no filesystem type"), linux.EINVAL)
+				return
+			}
+			args.FSType = fstype
+		}
+		// Data is text for the filesystems a policy can allow; a page
+		// without a NUL is refused rather than guessed at.
+		if data, _, err = h.readString(req.Pid, dataAddr, 4096); err != nil {
+			out.fail(fmt.Errorf("mount: read data: %w", err), linux.EINVAL)
+			return
+		}
+		if args.Options, err = policy.ParseMountOptions(data); err != nil {
+			out.fail(fmt.Errorf("mount: data: %w", err), linux.EINVAL)
+			return
+		}
+	}
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		out.fail(errGone, linux.ENOENT)
+		return
+	}
+	if target == "" || ((op == policy.MountBind || op == policy.MountMove) && source == "") {
+		out.fail(errors.New("mount: empty path"), linux.ENOENT)
+		return
+	}
+	if op == policy.MountNew {
+		args.Source = source
+		if !hasSource {
+			args.Source = "none"
+		}
+	}
+
+	// Mount and umount resolve and act with root's file access, as the
+	// native root call they stand in for would (errno parity); only the
+	// caller's namespace, root and cwd are taken.
+	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, false, true)
+	if err != nil {
+		out.fail(err, linux.EPERM)
+		return
+	}
+	defer v.close()
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		out.fail(errGone, linux.ENOENT)
+		return
+	}
+
+	var eff *mountEffect
+	err = h.run(c, func(t *nsexec.Thread) error {
+		fdDir, err := v.enter(t, 0o022)
+		if err != nil {
+			return err
+		}
+		tfd, err := linux.Openat2(linux.AT_FDCWD, target, linux.O_PATH, linux.RESOLVE_NO_MAGICLINKS)
+		if err != nil {
+			return fmt.Errorf("mount: resolve target %q: %w", target, err)
+		}
+		defer linux.Close(tfd)
+		if args.Target, err = fdPathIn(fdDir, tfd); err != nil {
+			return err
+		}
+		sfd := -1
+		if op == policy.MountBind || op == policy.MountMove {
+			if sfd, err = linux.Openat2(linux.AT_FDCWD, source, linux.O_PATH, linux.RESOLVE_NO_MAGICLINKS); err != nil {
+				return fmt.Errorf("mount: resolve source %q: %w", source, err)
+			}
+			defer linux.Close(sfd)
+			if args.Source, err = fdPathIn(fdDir, sfd); err != nil {
+				return err
+			}
+		}
+		out.Decision = c.Profile.Decide(out.Request)
+		out.Decided = true
+		if out.Decision.Action != policy.ActionEmulate {
+			return nil
+		}
+		if err := c.Valid.IDValid(req.ID); err != nil {
+			return errGone
+		}
+		force := out.Decision.ForceFlags
+		switch op {
+		case policy.MountNew:
+			mfd, err := newMount(args, attrs|force)
+			if err != nil {
+				return err
+			}
+			if err := linux.MoveMount(mfd, tfd); err != nil {
+				linux.Close(mfd)
+				return fmt.Errorf("mount %s: %w", args.Target, err)
+			}
+			eff = &mountEffect{h: h, mfd: mfd, tid: req.Pid}
+		case policy.MountBind:
+			mfd, err := linux.OpenTree(sfd, rec)
+			if err != nil {
+				return fmt.Errorf("mount --bind %s: %w", args.Source, err)
+			}
+			// A bind keeps the source's flags (MS_BIND ignores the rest);
+			// only what the policy forces is added.
+			if set := mountAttrs(force); set != 0 {
+				if err := linux.MountSetattr(mfd, rec, set, 0, 0); err != nil {
+					linux.Close(mfd)
+					return fmt.Errorf("mount --bind %s: %w", args.Source, err)
+				}
+			}
+			if err := linux.MoveMount(mfd, tfd); err != nil {
+				linux.Close(mfd)
+				return fmt.Errorf("mount --bind %s %s: %w", args.Source, args.Target, err)
+			}
+			eff = &mountEffect{h: h, mfd: mfd, tid: req.Pid}
+		case policy.MountRemount:
+			return remount(tfd, flags&policy.MS_BIND != 0, attrs|force, force, args.Options)
+		case policy.MountPropagation:
+			if err := mustBeMountRoot(tfd, args.Target); err != nil {
+				return err
+			}
+			return linux.MountSetattr(tfd, rec, 0, 0, prop)
+		case policy.MountMove:
+			if err := mustBeMountRoot(sfd, args.Source); err != nil {
+				return err
+			}
+			return linux.MoveMount(sfd, tfd)
+		}
+		return nil
+	})
+	if err != nil {
+		out.fail(err, linux.EPERM)
+		return
+	}
+	switch out.Decision.Action {
+	case policy.ActionDeny:
+		out.Errno = linux.Errno(out.Decision.Errno)
+	case policy.ActionContinue:
+		out.Continue = true
+	case policy.ActionEmulate:
+		if eff != nil {
+			eff.mntns, err = linux.Dup(v.mntns)
+			if err != nil { // cannot undo later: say so now, keep the mount
+				eff.mntns = -1
+			}
+			out.Effect = eff
+		}
+	}
+}
+
+// newMount builds a detached mount of a new filesystem with the fd-based
+// API: fsopen, fsconfig for the source and each option, fsmount.
+func newMount(a *policy.MountArgs, flags uint64) (int, error) {
+	fsfd, err := linux.Fsopen(a.FSType)
+	if err != nil {
+		return -1, fmt.Errorf("mount -t %s: %w", a.FSType, err)
+	}
+	defer linux.Close(fsfd)
+	if err := linux.FsconfigString(fsfd, "source", a.Source); err != nil {
+		return -1, fmt.Errorf("mount -t %s: %w", a.FSType, err)
+	}
+	for _, o := range a.Options {
+		if o.HasValue {
+			err = linux.FsconfigString(fsfd, o.Name, o.Value)
+		} else {
+			err = linux.FsconfigFlag(fsfd, o.Name)
+		}
+		if err != nil {
+			return -1, fmt.Errorf("mount -t %s -o %s: %w", a.FSType, o.Name, err)
+		}
+	}
+	for _, f := range sbFlags {
+		if flags&f.bit != 0 {
+			if err := linux.FsconfigFlag(fsfd, f.name); err != nil {
+				return -1, fmt.Errorf("mount -t %s -o %s: %w", a.FSType, f.name, err)
+			}
+		}
+	}
+	if err := linux.FsconfigCreate(fsfd); err != nil {
+		return -1, fmt.Errorf("mount -t %s: %w", a.FSType, err)
+	}
+	mfd, err := linux.Fsmount(fsfd, mountAttrs(flags))
+	if err != nil {
+		return -1, fmt.Errorf("mount -t %s: %w", a.FSType, err)
+	}
+	return mfd, nil
+}
+
+// remount changes a mounted filesystem. With MS_BIND only the mount's
+// flags change, to exactly those asked for (plus forced ones); without it
+// the superblock is reconfigured with the options, and forced per-mount
+// flags are kept.
+func remount(tfd int, bind bool, flags, force uint64, opts []policy.MountOption) error {
+	if err := mustBeMountRoot(tfd, ""); err != nil {
+		return err
+	}
+	perMount := uint64(linux.MOUNT_ATTR_RDONLY | linux.MOUNT_ATTR_NOSUID | linux.MOUNT_ATTR_NODEV |
+		linux.MOUNT_ATTR_NOEXEC | linux.MOUNT_ATTR__ATIME | linux.MOUNT_ATTR_NODIRATIME | linux.MOUNT_ATTR_NOSYMFOLLOW)
+	if bind {
+		set := mountAttrs(flags)
+		clr := perMount &^ set
+		if set&linux.MOUNT_ATTR__ATIME == 0 {
+			clr &^= linux.MOUNT_ATTR__ATIME // relatime: leave the atime mode alone
+		}
+		return linux.MountSetattr(tfd, false, set, clr, 0)
+	}
+	fsfd, err := linux.Fspick(tfd)
+	if err != nil {
+		return err
+	}
+	defer linux.Close(fsfd)
+	for _, o := range opts {
+		if o.HasValue {
+			err = linux.FsconfigString(fsfd, o.Name, o.Value)
+		} else {
+			err = linux.FsconfigFlag(fsfd, o.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("remount -o %s: %w", o.Name, err)
+		}
+	}
+	if flags&policy.MS_RDONLY != 0 {
+		if err := linux.FsconfigFlag(fsfd, "ro"); err != nil {
+			return err
+		}
+	} else if err := linux.FsconfigFlag(fsfd, "rw"); err != nil {
+		return err
+	}
+	if err := linux.FsconfigReconfigure(fsfd); err != nil {
+		return err
+	}
+	if set := mountAttrs(force); set != 0 {
+		return linux.MountSetattr(tfd, false, set, 0, 0)
+	}
+	return nil
+}
+
+// mustBeMountRoot: remount, propagation and move act on a mount, so the
+// path must be one (EINVAL natively).
+func mustBeMountRoot(fd int, p string) error {
+	mi, err := linux.FdMountInfo(fd)
+	if err != nil {
+		return err
+	}
+	if !mi.MountRoot {
+		return fmt.Errorf("%s is not a mount point: %w", p, linux.EINVAL)
+	}
+	return nil
+}
+
+// mountEffect is a mount an emulated mount(2) attached: its mount fd and
+// the caller's mount namespace, to take it off again if the caller never
+// saw the answer.
+type mountEffect struct {
+	h     *Handlers
+	mfd   int
+	mntns int
+	tid   int
+}
+
+// Intact reports whether the mount is still attached in the caller's
+// namespace (its id is in the caller's mountinfo).
+func (m *mountEffect) Intact() bool {
+	mi, err := linux.FdMountInfo(m.mfd)
+	if err != nil {
+		return false
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(m.tid) + "/mountinfo")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	prefix := []byte(strconv.FormatUint(mi.MountID, 10) + " ")
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if bytes.HasPrefix(sc.Bytes(), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Undo detaches the mount (MNT_DETACH: the caller may already have
+// opened files on it, but it never learned the mount succeeded).
+func (m *mountEffect) Undo() bool {
+	if m.mntns < 0 {
+		return false
+	}
+	err := m.h.run(nil, func(t *nsexec.Thread) error {
+		fdDir, err := t.FdDir()
+		if err != nil {
+			return err
+		}
+		if err := t.Setns(m.mntns); err != nil {
+			return err
+		}
+		// umount2 takes only a path: name the mount by its fd, through
+		// this thread's fd directory (opened before setns, so it is the
+		// daemon's /proc, where this thread exists).
+		if err := linux.Fchdir(fdDir); err != nil {
+			return err
+		}
+		return linux.Umount2(strconv.Itoa(m.mfd), linux.MNT_DETACH)
+	})
+	return err == nil
+}
+
+func (m *mountEffect) Release() {
+	if m.mfd >= 0 {
+		linux.Close(m.mfd)
+		m.mfd = -1
+	}
+	if m.mntns >= 0 {
+		linux.Close(m.mntns)
+		m.mntns = -1
+	}
+}
+
+func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
+	req := c.Req
+	tgtAddr, flags := req.Args[0], uint32(req.Args[1])
+	if e.compat {
+		tgtAddr &= 0xffffffff
+	}
+	if !e.umount2 {
+		flags = 0 // legacy umount(2) has no flags
+	}
+	const known = policy.MNT_FORCE | policy.MNT_DETACH | policy.MNT_EXPIRE | policy.UMOUNT_NOFOLLOW
+	if flags&^known != 0 || (flags&policy.MNT_EXPIRE != 0 && flags&(policy.MNT_FORCE|policy.MNT_DETACH) != 0) {
+		out.fail(fmt.Errorf("umount2 flags %#x: %w", flags, linux.EINVAL), linux.EINVAL)
+		return
+	}
+	args := &policy.UmountArgs{Flags: flags}
+	out.Request = policy.Request{Syscall: e.Name, Umount: args}
+	target, ok, err := h.readString(req.Pid, tgtAddr, linux.PathMax)
+	if err == nil && !ok {
+		err = linux.EFAULT
+	}
+	if err != nil {
+		out.fail(fmt.Errorf("umount: read target: %w", err), linux.EFAULT)
+		return
+	}
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		out.fail(errGone, linux.ENOENT)
+		return
+	}
+	if target == "" {
+		out.fail(errors.New("umount: empty path"), linux.ENOENT)
+		return
+	}
+	// Mount and umount resolve and act with root's file access, as the
+	// native root call they stand in for would (errno parity); only the
+	// caller's namespace, root and cwd are taken.
+	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, false, true)
+	if err != nil {
+		out.fail(err, linux.EPERM)
+		return
+	}
+	defer v.close()
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		out.fail(errGone, linux.ENOENT)
+		return
+	}
+	err = h.run(c, func(t *nsexec.Thread) error {
+		fdDir, err := v.enter(t, 0o022)
+		if err != nil {
+			return err
+		}
+		oflags := uint64(linux.O_PATH)
+		if flags&policy.UMOUNT_NOFOLLOW != 0 {
+			oflags |= linux.O_NOFOLLOW
+		}
+		tfd, err := linux.Openat2(linux.AT_FDCWD, target, oflags, linux.RESOLVE_NO_MAGICLINKS)
+		if err != nil {
+			return fmt.Errorf("umount %q: %w", target, err)
+		}
+		mi, err := linux.FdMountInfo(tfd)
+		if err == nil {
+			args.Target, err = fdPathIn(fdDir, tfd)
+		}
+		linux.Close(tfd) // an open fd on the mount would make it busy
+		if err != nil {
+			return err
+		}
+		out.Decision = c.Profile.Decide(out.Request)
+		out.Decided = true
+		if out.Decision.Action != policy.ActionEmulate {
+			return nil
+		}
+		if !mi.MountRoot {
+			return fmt.Errorf("umount %s: not a mount point: %w", args.Target, linux.EINVAL)
+		}
+		// Unmount by the last component from the resolved parent, so no
+		// symlink swapped in after the decision can redirect it: the
+		// parent is pinned as our cwd, the name is not followed, and a
+		// mount point cannot be renamed (EBUSY). Then check it was the
+		// mount we decided on.
+		dir, name := path.Split(args.Target)
+		if name == "" { // the caller's root itself
+			return fmt.Errorf("umount %s: %w", args.Target, linux.EBUSY)
+		}
+		pfd, err := linux.Openat2(linux.AT_FDCWD, dir, linux.O_PATH|linux.O_DIRECTORY, linux.RESOLVE_NO_MAGICLINKS|linux.RESOLVE_NO_SYMLINKS)
+		if err != nil {
+			return fmt.Errorf("umount %s: %w", args.Target, err)
+		}
+		defer linux.Close(pfd)
+		if err := linux.Fchdir(pfd); err != nil {
+			return err
+		}
+		cur, err := linux.Openat2(pfd, name, linux.O_PATH|linux.O_NOFOLLOW, linux.RESOLVE_NO_MAGICLINKS)
+		if err != nil {
+			return fmt.Errorf("umount %s: %w", args.Target, err)
+		}
+		cmi, err := linux.FdMountInfo(cur)
+		linux.Close(cur)
+		if err != nil || cmi.MountID != mi.MountID {
+			return fmt.Errorf("umount %s: the mount changed while being checked: %w", args.Target, linux.EBUSY)
+		}
+		if err := c.Valid.IDValid(req.ID); err != nil {
+			return errGone
+		}
+		return linux.Umount2(name, int(flags|policy.UMOUNT_NOFOLLOW))
+	})
+	if err != nil {
+		out.fail(err, linux.EPERM)
+		return
+	}
+	switch out.Decision.Action {
+	case policy.ActionDeny:
+		out.Errno = linux.Errno(out.Decision.Errno)
+	case policy.ActionContinue:
+		out.Continue = true
+	}
+}
