@@ -13,9 +13,10 @@ help: ## list the targets
 deps: ## install the Debian packages build and tests need (idempotent)
 	@bash scripts/deps.sh
 
-build: ## build fgacd into bin/
+build: ## build fgacd and fgac-run into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/fgacd ./cmd/fgacd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/fgac-run ./cmd/fgac-run
 
 run: build ## run the daemon in the foreground with the shipped defaults (as root)
 	$(BIN)/fgacd run

@@ -1,6 +1,9 @@
 package linux
 
 import (
+	"os"
+	"syscall"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -91,4 +94,34 @@ func NsIno(fd int) (uint64, error) {
 		return 0, sysErr("fstat", err)
 	}
 	return st.Ino, nil
+}
+
+// SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS for the calling thread; seccomp
+// filters loaded afterwards need no privilege, and exec cannot gain any.
+func SetNoNewPrivs() error {
+	return sysErr("prctl(PR_SET_NO_NEW_PRIVS)", unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+}
+
+// DropTo switches the whole process (every thread; Go's syscall package
+// does that since 1.16) to uid/gid with groups, and refuses to go on if it
+// could regain root.
+func DropTo(uid, gid uint32, groups []int) error {
+	if err := syscall.Setgroups(groups); err != nil {
+		return sysErr("setgroups", err)
+	}
+	if err := syscall.Setresgid(int(gid), int(gid), int(gid)); err != nil {
+		return sysErr("setresgid", err)
+	}
+	if err := syscall.Setresuid(int(uid), int(uid), int(uid)); err != nil {
+		return sysErr("setresuid", err)
+	}
+	if uid != 0 && syscall.Setuid(0) == nil {
+		return sysErr("setuid", unix.EPERM) // could become root again
+	}
+	return nil
+}
+
+// Exec replaces the process image (execve(2)); it returns only on error.
+func Exec(path string, argv, env []string) error {
+	return &os.PathError{Op: "exec", Path: path, Err: syscall.Exec(path, argv, env)}
 }

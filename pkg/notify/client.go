@@ -15,6 +15,20 @@ import (
 // The caller keeps its own copy of fd and should close it once sent, so
 // that the listener dies with fgacd rather than with the caller.
 func Register(socketPath string, fd int, msg ContainerProcessState) (*net.UnixConn, error) {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("register with fgacd: %w (is fgacd running?)", err)
+	}
+	if err := Send(conn, fd, msg); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("register with fgacd: %w", err)
+	}
+	return conn, nil
+}
+
+// Send writes one registration on an open connection: msg (its Fds set
+// to name the one fd) with fd in SCM_RIGHTS.
+func Send(conn *net.UnixConn, fd int, msg ContainerProcessState) error {
 	if msg.Version == "" {
 		msg.Version = "1.0.2"
 	}
@@ -30,15 +44,8 @@ func Register(socketPath string, fd int, msg ContainerProcessState) (*net.UnixCo
 	msg.Fds = []string{SeccompFdName}
 	b, err := json.Marshal(msg)
 	if err != nil {
-		return nil, fmt.Errorf("register with fgacd: %w", err)
+		return err
 	}
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("register with fgacd: %w (is fgacd running?)", err)
-	}
-	if _, _, err := conn.WriteMsgUnix(b, linux.UnixRights(fd), nil); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("register with fgacd: %w", err)
-	}
-	return conn, nil
+	_, _, err = conn.WriteMsgUnix(b, linux.UnixRights(fd), nil)
+	return err
 }
