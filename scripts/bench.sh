@@ -29,6 +29,7 @@ trap cleanup EXIT
 
 cc -O2 -Wall -Wextra -o "$work/tracee" "$root/bench/c/tracee.c"
 cc -O2 -Wall -Wextra -o "$work/csuper" "$root/bench/c/super.c"
+cc -O2 -Wall -Wextra -o "$work/cpuloop" "$root/bench/c/cpuloop.c"
 mkdir -p "$work/deny" "$work/path"
 cat >"$work/deny/bench.toml" <<'TOML'
 version = 1
@@ -146,6 +147,32 @@ for mode in $modes; do
 	res[$mode.a]=$(printf '%s\n' "${as[@]}" | median)
 done
 
+# The filter's cost on what fgacd does not broker, and --spec-allow on a
+# CPU-bound loop: the same program bare, under fgac-run, and under
+# fgac-run --spec-allow (fgacd running, no call ever trapped).
+s="$work/f.sock"
+rm -f "$s"
+"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/deny" -metrics off -log-level warn 2>>"$work/fgacd.log" &
+fp=$!
+pids+=("$fp")
+wait_sock "$s"
+loop() { # MODE N [fgac-run flags...] -> picoseconds per op (median)
+	local mode=$1 n=$2
+	shift 2
+	if [[ $# -gt 0 && $1 == bare ]]; then
+		setpriv --reuid 65534 --regid 65534 --clear-groups "$work/cpuloop" "$mode" "$n"
+	else
+		"$root/bin/fgac-run" --socket "$s" --user 65534 "$@" -- "$work/cpuloop" "$mode" "$n"
+	fi | sed -E 's/.*median=([0-9]+).*/\1/'
+}
+declare -A fl
+for r in $(seq "$rounds"); do
+	fl[sb]+="$(loop syscall 2000000 bare) " fl[sf]+="$(loop syscall 2000000) "
+	fl[cb]+="$(loop cpu 200000000 bare) " fl[cf]+="$(loop cpu 200000000) " fl[ca]+="$(loop cpu 200000000 --spec-allow) "
+done
+kill "$fp"
+med() { tr ' ' '\n' | grep . | median; }
+
 # Idle listeners: what each costs the daemon in memory and threads.
 idle=${IDLE:-1000}
 s="$work/i.sock"
@@ -180,5 +207,11 @@ for mode in $modes; do
 	printf '%-24s %10s %10s %8s %8s %s\n' "${label[$mode]}" "$(us "${res[$mode.c]}")" "$(us "${res[$mode.g]}")" \
 		"$(ratio "${res[$mode.g]}" "${res[$mode.c]}")" "${target[$mode]}" "${res[$mode.a]}"
 done
+ssb=$(cat /sys/devices/system/cpu/vulnerabilities/spec_store_bypass 2>/dev/null || echo unknown)
+echo "unbrokered syscall (getppid): bare $(med <<<"${fl[sb]}" | awk '{printf "%.1f", $1/1000}') ns," \
+	"under fgac-run's filter $(med <<<"${fl[sf]}" | awk '{printf "%.1f", $1/1000}') ns" \
+	"(+$(awk -v a="$(med <<<"${fl[sb]}")" -v b="$(med <<<"${fl[sf]}")" 'BEGIN{printf "%.0f", (b-a)/1000}') ns, no notification)"
+echo "store/load loop: bare $(med <<<"${fl[cb]}") ps/iter, under the filter $(med <<<"${fl[cf]}") ps/iter," \
+	"with --spec-allow $(med <<<"${fl[ca]}") ps/iter (kernel SSB status: $ssb)"
 echo "idle listeners: $idle sessions cost $(awk -v a="$rss0" -v b="$rss1" -v n="$idle" 'BEGIN{printf "%.1f", (b-a)/n}') KiB RSS each;" \
 	"daemon threads $thr0 -> $thr1"
