@@ -288,10 +288,21 @@ func safelyP(fn func(*Thread) error, t *Thread) (err error, panicked bool) {
 type Local struct {
 	p        *Pool
 	poisoned bool
+	// The fd directory of the thread this goroutine last ran a job on:
+	// reused while the goroutine keeps landing on the same thread.
+	fdDir, fdTid int
 }
 
 // NewLocal returns a Local falling back to p.
-func (p *Pool) NewLocal() *Local { return &Local{p: p} }
+func (p *Pool) NewLocal() *Local { return &Local{p: p, fdDir: -1} }
+
+// Close releases the cached fd directory.
+func (l *Local) Close() {
+	if l.fdDir >= 0 {
+		linux.Close(l.fdDir)
+		l.fdDir = -1
+	}
+}
 
 // Run runs fn on the calling goroutine's thread.
 func (l *Local) Run(fn func(*Thread) error) error {
@@ -303,11 +314,13 @@ func (l *Local) Run(fn func(*Thread) error) error {
 		runtime.UnlockOSThread() // nothing changed
 		return err
 	}
-	t := &Thread{p: l.p, fdDir: -1}
-	err, panicked := safelyP(fn, t)
-	if t.fdDir >= 0 {
-		linux.Close(t.fdDir)
+	if tid := linux.Gettid(); tid != l.fdTid && l.fdDir >= 0 {
+		linux.Close(l.fdDir)
+		l.fdDir = -1
 	}
+	t := &Thread{p: l.p, fdDir: l.fdDir}
+	err, panicked := safelyP(fn, t)
+	l.fdDir, l.fdTid = t.fdDir, linux.Gettid()
 	if rerr := l.p.reset(t); rerr != nil || panicked {
 		l.poisoned = true // stays locked: the thread dies with the goroutine
 		return err

@@ -131,7 +131,12 @@ func (l *lastEmulation) restartOf(req *notify.Request) bool {
 		l.ip == req.IP && l.args == req.Args && l.effect.Intact()
 }
 
-func (ss *session) Close() { ss.last.release() }
+func (ss *session) Close() {
+	ss.last.release()
+	if ss.local != nil {
+		ss.local.Close()
+	}
+}
 
 // Handle answers one notification.
 func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.Response) {

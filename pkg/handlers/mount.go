@@ -183,7 +183,8 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	// Mount and umount resolve and act with root's file access, as the
 	// native root call they stand in for would (errno parity); only the
 	// caller's namespace, root and cwd are taken.
-	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, false, true)
+	absolute := target[0] == '/' && (source == "" || source[0] == '/' || op == policy.MountNew)
+	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, absolute, true)
 	if err != nil {
 		out.fail(err, linux.EPERM)
 		return
@@ -494,7 +495,7 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 	// Mount and umount resolve and act with root's file access, as the
 	// native root call they stand in for would (errno parity); only the
 	// caller's namespace, root and cwd are taken.
-	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, false, true)
+	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, target[0] == '/', true)
 	if err != nil {
 		out.fail(err, linux.EPERM)
 		return
