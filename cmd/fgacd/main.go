@@ -216,6 +216,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
+	m.PolicyLoaded(true)
 
 	d := dispatch.New(set, handlers.New(nil), log, m)
 	mode, _ := cfg.socketMode()
@@ -262,13 +263,14 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			return hs.Shutdown(sctx)
 		})
 	}
-	g.Go(func() error { return reloadOnHUP(ctx, cfg.Policy.Dir, d, log) })
+	g.Go(func() error { return reloadOnHUP(ctx, cfg.Policy.Dir, d, log, m) })
 	return g.Wait()
 }
 
 // reloadOnHUP swaps in a freshly loaded policy on SIGHUP; a bad policy
-// keeps the old one. Sessions opened after the swap use the new one.
-func reloadOnHUP(ctx context.Context, dir string, d *dispatch.Dispatcher, log *zap.Logger) error {
+// keeps the old one and sets fgacd_config_last_reload_successful to 0.
+// Running sessions pick their profile up by name from the new policy.
+func reloadOnHUP(ctx context.Context, dir string, d *dispatch.Dispatcher, log *zap.Logger, m *metrics.Metrics) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -280,9 +282,11 @@ func reloadOnHUP(ctx context.Context, dir string, d *dispatch.Dispatcher, log *z
 			set, err := loadPolicy(dir, log)
 			if err != nil {
 				log.Error("policy reload refused; keeping the old policy", zap.Error(err))
+				m.PolicyLoaded(false)
 				continue
 			}
 			d.SetPolicy(set)
+			m.PolicyLoaded(true)
 			log.Info("policy reloaded", zap.String("policy_version", set.Version()), zap.Strings("profiles", set.Profiles()))
 		}
 	}

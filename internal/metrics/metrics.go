@@ -48,6 +48,8 @@ type Metrics struct {
 	deadline      prometheus.Counter
 	memread       *prometheus.CounterVec
 	undone        prometheus.Counter
+	reloadOK      prometheus.Gauge
+	reloadTime    prometheus.Gauge
 
 	mu   sync.Mutex
 	byNr map[string]*Syscall
@@ -97,10 +99,18 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "emulations_undone_total",
 			Help: "Emulated side effects undone because the caller was interrupted before the answer.",
 		}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_successful",
+			Help: "Whether the last policy load (start or SIGHUP) succeeded (1) or kept the old policy (0).",
+		}),
+		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
+			Help: "When the policy in force was loaded.",
+		}),
 		byNr: map[string]*Syscall{},
 	}
 	reg.MustRegister(m.notifications, m.duration, m.sessions, m.sessionsTotal, m.unmatched,
-		m.rejects, m.cancelled, m.deadline, m.memread, m.undone)
+		m.rejects, m.cancelled, m.deadline, m.memread, m.undone, m.reloadOK, m.reloadTime)
 	for _, r := range []string{RejectNoMessage, RejectTooLarge, RejectTimeout, RejectBadJSON, RejectFds,
 		RejectNotNotify, RejectPeer, RejectIdentity, RejectIO} {
 		m.rejects.WithLabelValues(r)
@@ -208,5 +218,18 @@ func (m *Metrics) MemreadError(reason string) {
 func (m *Metrics) Undone() {
 	if m != nil {
 		m.undone.Inc()
+	}
+}
+
+// PolicyLoaded records a policy load: ok false means the old policy stayed.
+func (m *Metrics) PolicyLoaded(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.reloadOK.Set(1)
+		m.reloadTime.SetToCurrentTime()
+	} else {
+		m.reloadOK.Set(0)
 	}
 }

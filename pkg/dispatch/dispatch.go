@@ -50,7 +50,8 @@ func New(set *policy.Set, h *handlers.Handlers, log *zap.Logger, m *metrics.Metr
 	return d
 }
 
-// SetPolicy swaps the policy for sessions opened from now on.
+// SetPolicy swaps the policy. New sessions select their profile from it;
+// running sessions pick theirs up by name at their next notification.
 func (d *Dispatcher) SetPolicy(set *policy.Set) { d.set.Store(set) }
 
 // Policy returns the current policy.
@@ -79,15 +80,17 @@ func (d *Dispatcher) Open(s *notify.Session) notify.Handler {
 	} else {
 		log.Info("profile selected", zap.String("profile", p.Name()), zap.String("policy_version", set.Version()))
 	}
-	return &session{d: d, profile: p, log: log, version: set.Version()}
+	return &session{d: d, set: set, profile: p, name: p.Name(), log: log, version: set.Version()}
 }
 
 // session is the per-session handler state; reused for every notification
 // so the steady state allocates nothing.
 type session struct {
 	d       *Dispatcher
+	set     *policy.Set // the policy the profile came from
 	profile *policy.Profile
-	version string // of the policy the profile came from
+	name    string // the profile's name, kept across reloads
+	version string // set's version, for records
 	log     *zap.Logger
 	call    handlers.Call
 	out     handlers.Outcome
@@ -131,6 +134,22 @@ func (l *lastEmulation) restartOf(req *notify.Request) bool {
 		l.ip == req.IP && l.args == req.Args && l.effect.Intact()
 }
 
+// reload picks the session's profile up by name from a new policy: one
+// notification is decided wholly by one policy (the swap is an atomic
+// pointer, read once per notification). A profile that is gone leaves the
+// session deny-only.
+func (ss *session) reload(set *policy.Set) {
+	ss.set, ss.version = set, set.Version()
+	if ss.name == "" {
+		return // matched nothing at start: identity does not change
+	}
+	ss.profile = set.Profile(ss.name)
+	if ss.profile == nil {
+		ss.log.Warn("profile gone after policy reload; this session now gets EPERM for everything",
+			zap.String("profile", ss.name), zap.String("policy_version", ss.version))
+	}
+}
+
 func (ss *session) Close() {
 	ss.last.release()
 	if ss.local != nil {
@@ -141,6 +160,9 @@ func (ss *session) Close() {
 // Handle answers one notification.
 func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.Response) {
 	start := time.Now()
+	if set := ss.d.set.Load(); set != ss.set {
+		ss.reload(set)
+	}
 	out := &ss.out
 	out.Reset()
 	e := handlers.Lookup(req.Arch, req.Nr)

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 // daemon is fgacd's pipeline in this process.
 type daemon struct {
 	srv    *notify.Server
+	disp   *dispatch.Dispatcher
 	reg    *prometheus.Registry
 	socket string
 	dir    string // scratch directory the policy grants nodes in (mode 1777)
@@ -95,7 +96,7 @@ func startDaemonPolicy(t *testing.T, cfg notify.ServerConfig, policyOf func(dir 
 	if err != nil {
 		t.Fatal(err)
 	}
-	dd := &daemon{srv: srv, reg: reg, socket: cfg.Path, dir: dir, done: make(chan error, 1)}
+	dd := &daemon{srv: srv, disp: d, reg: reg, socket: cfg.Path, dir: dir, done: make(chan error, 1)}
 	go func() { dd.done <- srv.Serve() }()
 	t.Cleanup(func() {
 		srv.Close()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/fgacd/fgacd/internal/linux"
 	tu "github.com/fgacd/fgacd/internal/testutil"
 	"github.com/fgacd/fgacd/pkg/notify"
+	"github.com/fgacd/fgacd/pkg/policy"
 )
 
 // Tracees killed at random points while their calls are in flight disturb
@@ -104,4 +106,34 @@ func TestMetricsMoveAndLint(t *testing.T) {
 		sb.WriteString(mf.GetName() + " ")
 	}
 	t.Logf("exported: %s", sb.String())
+}
+
+// A running session picks its profile up by name from a reloaded policy:
+// the same tracee's next call is decided by the new rules.
+func TestReloadReachesRunningSessions(t *testing.T) {
+	d := startDaemon(t, notify.ServerConfig{})
+	tr := d.tracee(t, tu.TraceeOptions{})
+	fifo := filepath.Join(d.dir, "sub", "fifo")
+	os.MkdirAll(filepath.Dir(fifo), 0o777)
+	os.Chmod(filepath.Dir(fifo), 0o777)
+	if e := tr.Mknod(t, "", fifo, linux.S_IFIFO|0o600, 0); e != 0 {
+		t.Fatalf("before reload: %v", e)
+	}
+	os.Remove(fifo)
+	// The same profile name, now without the FIFO rule.
+	src := strings.Replace(policyFor(d.dir), "name = \"fifo\"", "name = \"fifo\"\n  errno = \"EACCES\"", 1)
+	src = strings.Replace(src, "name = \"fifo\"\n  errno = \"EACCES\"\n  syscall = \"mknod\"\n  action = \"emulate\"", "name = \"fifo\"\n  syscall = \"mknod\"\n  action = \"deny\"\n  errno = \"EACCES\"", 1)
+	spec, err := policy.Parse("reloaded.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.disp.SetPolicy(set)
+	if e := tr.Mknod(t, "", fifo, linux.S_IFIFO|0o600, 0); e != linux.EACCES {
+		t.Errorf("after reload: errno %v, want EACCES from the new rule", e)
+	}
+	absent(t, fifo)
 }
