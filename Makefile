@@ -5,7 +5,10 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: help deps build run test test-go test-root lint vet cross demo bench clean
+.PHONY: help deps build run test test-go test-root lint vet cross demo bench install clean
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +42,16 @@ demo: deps build ## run the daemon and the C example app: one granted, one denie
 
 bench: deps build ## fgacd against a minimal C supervisor, same run; prints ratios
 	@bash scripts/bench.sh
+
+install: build ## install binaries, systemd units, shipped policies (to /etc/fgacd/policies.d if empty)
+	install -D -m 0755 $(BIN)/fgacd $(DESTDIR)$(PREFIX)/bin/fgacd
+	install -D -m 0755 $(BIN)/fgac-run $(DESTDIR)$(PREFIX)/bin/fgac-run
+	install -D -m 0644 deploy/systemd/fgacd.service $(DESTDIR)/etc/systemd/system/fgacd.service
+	install -D -m 0644 deploy/systemd/fgacd.socket $(DESTDIR)/etc/systemd/system/fgacd.socket
+	install -d -m 0755 $(DESTDIR)/etc/fgacd/policies.d
+	[ -n "$$(ls -A $(DESTDIR)/etc/fgacd/policies.d)" ] || install -m 0644 policies/default.toml $(DESTDIR)/etc/fgacd/policies.d/99-default.toml
+	[ -e $(DESTDIR)/etc/fgacd/fgacd.toml ] || install -m 0644 docs/fgacd.toml $(DESTDIR)/etc/fgacd/fgacd.toml
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/fgacd/README.md
 
 clean:
 	rm -rf $(BIN)

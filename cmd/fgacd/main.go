@@ -218,16 +218,33 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	m := metrics.New(reg)
 	m.PolicyLoaded(true)
 
-	d := dispatch.New(set, handlers.New(nil), log, m)
+	nt, err := newNotifier()
+	if err != nil {
+		log.Warn("systemd notification socket unusable; going on without", zap.Error(err))
+	}
+	defer nt.close()
+
+	h := handlers.New(nil)
+	defer h.Close()
+	d := dispatch.New(set, h, log, m)
 	mode, _ := cfg.socketMode()
-	srv, err := notify.Listen(notify.ServerConfig{
+	scfg := notify.ServerConfig{
 		Path: cfg.Intake.Socket, Mode: mode, MaxMessage: cfg.Intake.MaxMessageBytes,
 		ReadTimeout: cfg.Intake.ReadTimeout.Duration, MaxPending: cfg.Intake.MaxPending,
 		TrustedUIDs: cfg.Intake.TrustedUIDs, AllowUIDs: cfg.Intake.AllowUIDs,
 		Session: notify.SessionConfig{Deadline: cfg.Session.Deadline.Duration, HotWindow: cfg.Session.HotWindow.Duration},
-	}, d, log, m)
-	if err != nil {
+	}
+	var srv *notify.Server
+	switch ln, err := activationListener(); {
+	case err != nil:
 		return err
+	case ln != nil: // fgacd.socket: runtimes could connect before we started
+		log.Info("intake socket passed by systemd", zap.String("socket", ln.Addr().String()))
+		srv = notify.NewServer(ln, scfg, d, log, m)
+	default:
+		if srv, err = notify.Listen(scfg, d, log, m); err != nil {
+			return err
+		}
 	}
 	log.Info("fgacd listening", zap.String("version", version), zap.String("socket", srv.Addr()),
 		zap.String("metrics", cfg.Metrics.Listen), zap.Strings("profiles", set.Profiles()),
@@ -239,8 +256,26 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	g.Go(func() error {
 		<-ctx.Done()
 		log.Info("shutting down")
+		nt.stopping()
 		return srv.Close()
 	})
+	if iv := watchdogInterval(); iv > 0 {
+		g.Go(func() error {
+			t := time.NewTicker(iv)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+					nt.send("WATCHDOG=1")
+				}
+			}
+		})
+	}
+	if err := nt.ready(readyStatus(set)); err != nil {
+		log.Warn("sd_notify READY", zap.Error(err))
+	}
 	if cfg.Metrics.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
 		if err != nil {
@@ -263,14 +298,18 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			return hs.Shutdown(sctx)
 		})
 	}
-	g.Go(func() error { return reloadOnHUP(ctx, cfg.Policy.Dir, d, log, m) })
+	g.Go(func() error { return reloadOnHUP(ctx, cfg.Policy.Dir, d, log, m, nt) })
 	return g.Wait()
 }
 
 // reloadOnHUP swaps in a freshly loaded policy on SIGHUP; a bad policy
 // keeps the old one and sets fgacd_config_last_reload_successful to 0.
 // Running sessions pick their profile up by name from the new policy.
-func reloadOnHUP(ctx context.Context, dir string, d *dispatch.Dispatcher, log *zap.Logger, m *metrics.Metrics) error {
+func readyStatus(set *policy.Set) string {
+	return fmt.Sprintf("serving; policy %s, %d profiles", set.Version(), len(set.Profiles()))
+}
+
+func reloadOnHUP(ctx context.Context, dir string, d *dispatch.Dispatcher, log *zap.Logger, m *metrics.Metrics, nt *notifier) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -279,14 +318,17 @@ func reloadOnHUP(ctx context.Context, dir string, d *dispatch.Dispatcher, log *z
 		case <-ctx.Done():
 			return nil
 		case <-hup:
+			nt.reloading()
 			set, err := loadPolicy(dir, log)
 			if err != nil {
 				log.Error("policy reload refused; keeping the old policy", zap.Error(err))
 				m.PolicyLoaded(false)
+				nt.ready(readyStatus(d.Policy()) + "; last reload refused: " + err.Error())
 				continue
 			}
 			d.SetPolicy(set)
 			m.PolicyLoaded(true)
+			nt.ready(readyStatus(set))
 			log.Info("policy reloaded", zap.String("policy_version", set.Version()), zap.Strings("profiles", set.Profiles()))
 		}
 	}

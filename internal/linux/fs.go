@@ -148,3 +148,13 @@ func Umask(mask int) int { return unix.Umask(mask) }
 
 // PathMax is PATH_MAX, counting the NUL.
 const PathMax = unix.PathMax
+
+// MonotonicUsec is CLOCK_MONOTONIC in microseconds, as sd_notify's
+// MONOTONIC_USEC wants it.
+func MonotonicUsec() uint64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return 0
+	}
+	return uint64(ts.Sec)*1e6 + uint64(ts.Nsec)/1e3
+}
