@@ -46,6 +46,7 @@ commands:
                       run the daemon (the default command)
   check FILE...       validate policy files; exit 0 when all are valid, 1 if not
   check -dir DIR      validate a whole policy directory as the daemon loads it
+  doctor              probe the kernel's seccomp features and say what degrades without each
   version             print the version
 `
 
@@ -69,6 +70,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "fgacd", version)
 		return 0
+	case "doctor":
+		return cmdDoctor(stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
