@@ -46,6 +46,8 @@ commands:
                       run the daemon (the default command)
   check FILE...       validate policy files; exit 0 when all are valid, 1 if not
   check -dir DIR      validate a whole policy directory as the daemon loads it
+  explain [-dir DIR] -uid U [-exe E] -syscall S -path P [-type T] [...]
+                      say which profile and rule decide a request, and why
   doctor              probe the kernel's seccomp features and say what degrades without each
   version             print the version
 `
@@ -72,6 +74,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "doctor":
 		return cmdDoctor(stdout, stderr)
+	case "explain":
+		return cmdExplain(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
