@@ -9,7 +9,7 @@
 set -euo pipefail
 
 # util-linux gives setpriv (the demo runs its app as nobody).
-base_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev util-linux curl)
+base_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev util-linux curl runc crun busybox-static)
 
 # Go itself comes with the machine (/usr/local/go); Debian 12's golang is
 # too old for go.mod. Say so clearly instead of failing later.

@@ -91,12 +91,15 @@ func mountAttrs(ms uint64) (set uint64) {
 }
 
 // sbFlags are MS_* flags that belong to the superblock: fsconfig flag names.
+// MS_SILENT is not among them: it only quietens the kernel's messages,
+// fsconfig has no such key (tmpfs says EINVAL), and busybox mount passes
+// it on every call.
 var sbFlags = []struct {
 	bit  uint64
 	name string
 }{
 	{policy.MS_RDONLY, "ro"}, {policy.MS_SYNCHRONOUS, "sync"}, {policy.MS_DIRSYNC, "dirsync"},
-	{policy.MS_LAZYTIME, "lazytime"}, {policy.MS_MANDLOCK, "mand"}, {policy.MS_SILENT, "silent"},
+	{policy.MS_LAZYTIME, "lazytime"}, {policy.MS_MANDLOCK, "mand"},
 }
 
 // readString reads an optional C string argument; addr 0 gives "", false.
