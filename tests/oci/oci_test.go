@@ -5,9 +5,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/fgacd/fgacd/internal/linux"
 )
 
 // The container's process is uid 0 with no capability at all: whatever
@@ -38,12 +39,12 @@ mknod /dev/fgacd-null c 1 3 && echo swallowed > /dev/fgacd-null && cat /dev/fgac
 			t.Errorf("/dev/fgacd-null is not a null device\n%s", c.output())
 		}
 
-		var st unix.Stat_t
-		if err := unix.Lstat(l.host(node), &st); err != nil {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(l.host(node), &st); err != nil {
 			t.Fatalf("node not in the container's rootfs: %v", err)
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
-			t.Errorf("rootfs node: mode %#o rdev %d:%d, want char 1:3", st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev))
+		if st.Mode&syscall.S_IFMT != syscall.S_IFCHR || linux.DevMajor(st.Rdev) != 1 || linux.DevMinor(st.Rdev) != 3 {
+			t.Errorf("rootfs node: mode %#o rdev %d:%d, want char 1:3", st.Mode, linux.DevMajor(st.Rdev), linux.DevMinor(st.Rdev))
 		}
 		absent(t, node)                      // the host's /tmp
 		absent(t, "/dev/fgacd-null")         // the host's /dev
