@@ -102,13 +102,20 @@ var sbFlags = []struct {
 	{policy.MS_LAZYTIME, "lazytime"}, {policy.MS_MANDLOCK, "mand"},
 }
 
-// readString reads an optional C string argument; addr 0 gives "", false.
-func (h *Handlers) readString(pid int, addr uint64, max int) (string, bool, error) {
+// readString reads an optional C string argument of at most max bytes
+// (PathMax at most) through the session's buffer and copies it out;
+// addr 0 gives "", false.
+func (h *Handlers) readString(c *Call, addr uint64, max int) (string, bool, error) {
 	if addr == 0 {
 		return "", false, nil
 	}
-	buf := make([]byte, max)
-	n, err := h.mem.ReadCString(pid, addr, buf)
+	var buf []byte
+	if c.Buf != nil {
+		buf = c.Buf[:max]
+	} else {
+		buf = make([]byte, max)
+	}
+	n, err := h.mem.ReadCString(c.Req.Pid, addr, buf)
 	if err != nil {
 		return "", true, err
 	}
@@ -130,7 +137,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	args := &policy.MountArgs{Op: op, Recursive: rec, Flags: attrs, Propagation: prop}
 	out.Request = policy.Request{Syscall: e.Name, Mount: args}
 
-	target, ok, err := h.readString(req.Pid, tgtAddr, linux.PathMax)
+	target, ok, err := h.readString(c, tgtAddr, linux.PathMax)
 	if err == nil && !ok {
 		err = linux.EFAULT // the kernel copies target unconditionally
 	}
@@ -138,7 +145,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		out.fail(fmt.Errorf("mount: read target: %w", err), linux.EFAULT)
 		return
 	}
-	source, hasSource, err := h.readString(req.Pid, srcAddr, linux.PathMax)
+	source, hasSource, err := h.readString(c, srcAddr, linux.PathMax)
 	if err != nil {
 		out.fail(fmt.Errorf("mount: read source: %w", err), linux.EFAULT)
 		return
@@ -146,7 +153,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	var data string
 	if op == policy.MountNew || op == policy.MountRemount {
 		if op == policy.MountNew {
-			fstype, ok, err := h.readString(req.Pid, typeAddr, 256)
+			fstype, ok, err := h.readString(c, typeAddr, 256)
 			if err != nil {
 				out.fail(fmt.Errorf("mount: read fstype: %w", err), linux.EFAULT)
 				return
@@ -159,7 +166,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		}
 		// Data is text for the filesystems a policy can allow; a page
 		// without a NUL is refused rather than guessed at.
-		if data, _, err = h.readString(req.Pid, dataAddr, 4096); err != nil {
+		if data, _, err = h.readString(c, dataAddr, 4096); err != nil {
 			out.fail(fmt.Errorf("mount: read data: %w", err), linux.EINVAL)
 			return
 		}
@@ -479,7 +486,7 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 	}
 	args := &policy.UmountArgs{Flags: flags}
 	out.Request = policy.Request{Syscall: e.Name, Umount: args}
-	target, ok, err := h.readString(req.Pid, tgtAddr, linux.PathMax)
+	target, ok, err := h.readString(c, tgtAddr, linux.PathMax)
 	if err == nil && !ok {
 		err = linux.EFAULT
 	}
