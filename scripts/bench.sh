@@ -110,7 +110,7 @@ c_run() { # MODE -> ns
 g_run() { # MODE -> "ns allocs_per_call"
 	local s="$work/g.sock"
 	rm -f "$s"
-	"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/$1" \
+	"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/$1" -admin off \
 		-metrics "127.0.0.1:$port" -log-level warn 2>>"$work/fgacd.log" &
 	local p=$!
 	pids+=("$p")
@@ -152,7 +152,7 @@ done
 # fgac-run --spec-allow (fgacd running, no call ever trapped).
 s="$work/f.sock"
 rm -f "$s"
-"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/deny" -metrics off -log-level warn 2>>"$work/fgacd.log" &
+"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/deny" -admin off -metrics off -log-level warn 2>>"$work/fgacd.log" &
 fp=$!
 pids+=("$fp")
 wait_sock "$s"
@@ -177,7 +177,7 @@ med() { tr ' ' '\n' | grep . | median; }
 idle=${IDLE:-1000}
 s="$work/i.sock"
 rm -f "$s"
-"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/deny" \
+"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/deny" -admin off \
 	-metrics "127.0.0.1:$port" -log-level warn 2>>"$work/fgacd.log" &
 ip=$!
 pids+=("$ip")

@@ -20,7 +20,7 @@ cp "$root/policies/demo.toml" "$work/policies/"
 socket="$work/fgacd.sock"
 
 "$root/bin/fgacd" run -config /dev/null -socket "$socket" -policy-dir "$work/policies" \
-	-metrics off -log-format console 2>"$work/fgacd.log" &
+	-metrics off -admin off -log-format console 2>"$work/fgacd.log" &
 daemon=$!
 for _ in $(seq 100); do [[ -S "$socket" ]] && break; sleep 0.05; done
 [[ -S "$socket" ]] || { cat "$work/fgacd.log"; echo "demo: fgacd did not start" >&2; exit 1; }

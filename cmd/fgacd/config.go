@@ -27,6 +27,12 @@ type Config struct {
 	Log     LogConfig     `toml:"log"`
 	Session SessionConfig `toml:"session"`
 	Runtime RuntimeConfig `toml:"runtime"`
+	Admin   AdminConfig   `toml:"admin"`
+}
+
+// AdminConfig is the local read-only admin endpoint (fgacd status).
+type AdminConfig struct {
+	Socket string `toml:"socket"` // mode 0600; "" turns it off
 }
 
 // RuntimeConfig tunes the Go runtime.
@@ -108,6 +114,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "json"},
 		Session: SessionConfig{Deadline: Duration{5 * time.Second}, HotWindow: Duration{20 * time.Millisecond}},
 		Runtime: RuntimeConfig{GOMAXPROCS: 1},
+		Admin:   AdminConfig{Socket: "/run/fgacd/admin.sock"},
 	}
 }
 

@@ -48,6 +48,8 @@ commands:
   check -dir DIR      validate a whole policy directory as the daemon loads it
   explain [-dir DIR] -uid U [-exe E] -syscall S -path P [-type T] [...]
                       say which profile and rule decide a request, and why
+  status [-admin PATH] [-json]
+                      list the running daemon's sessions (pid, uid, exe, profile, calls)
   doctor              probe the kernel's seccomp features and say what degrades without each
   version             print the version
 `
@@ -76,6 +78,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return cmdDoctor(stdout, stderr)
 	case "explain":
 		return cmdExplain(args, stdout, stderr)
+	case "status":
+		return cmdStatus(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -123,6 +127,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", DefaultConfigPath, "config file (built-in defaults when the default path does not exist)")
 	socket := fs.String("socket", "", "intake socket path (overrides intake.socket)")
+	admin := fs.String("admin", "", `admin socket path, "off" to disable (overrides admin.socket)`)
 	policyDir := fs.String("policy-dir", "", "policy directory (overrides policy.dir)")
 	metricsAddr := fs.String("metrics", "", `metrics listen address, "off" to disable (overrides metrics.listen)`)
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
@@ -142,6 +147,13 @@ func cmdRun(args []string, stderr io.Writer) int {
 	}
 	if *policyDir != "" {
 		cfg.Policy.Dir = *policyDir
+	}
+	switch *admin {
+	case "":
+	case "off":
+		cfg.Admin.Socket = ""
+	default:
+		cfg.Admin.Socket = *admin
 	}
 	switch *metricsAddr {
 	case "":
@@ -306,6 +318,14 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		})
 	}
 	g.Go(func() error { return reloadOnHUP(ctx, cfg.Policy.Dir, d, log, m, nt) })
+	if cfg.Admin.Socket != "" {
+		serve, err := serveAdmin(ctx, cfg.Admin.Socket, srv, func() string { return d.Policy().Version() })
+		if err != nil {
+			log.Warn("admin socket unavailable; fgacd status will not work", zap.Error(err))
+		} else {
+			g.Go(serve)
+		}
+	}
 	return g.Wait()
 }
 

@@ -50,7 +50,8 @@ func TestSystemdNotifyAndSocketActivation(t *testing.T) {
 
 	var stderr bytes.Buffer
 	// LISTEN_PID must name fgacd itself: the shell's pid, kept by exec.
-	cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ exec "$0" run -config /dev/null -policy-dir "$1" -metrics off -log-format console`, bin, pdir)
+	admin := filepath.Join(tmp, "admin.sock")
+	cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ exec "$0" run -config /dev/null -policy-dir "$1" -admin "$2" -metrics off -log-format console`, bin, pdir, admin)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notifyPath, "LISTEN_FDS=1", "LISTEN_FDNAMES=fgacd.socket", "WATCHDOG_USEC=200000")
 	cmd.ExtraFiles = []*os.File{lf}
 	cmd.Stderr = &stderr
@@ -110,6 +111,15 @@ func TestSystemdNotifyAndSocketActivation(t *testing.T) {
 		t.Error("garbage registration got an answer")
 	}
 	c.Close()
+
+	// fgacd status reads the admin socket.
+	var sout, serr bytes.Buffer
+	if code := realMain([]string{"status", "-admin", admin}, &sout, &serr); code != 0 || !strings.Contains(sout.String(), "sessions") {
+		t.Errorf("fgacd status: exit %d\n%s%s", code, sout.String(), serr.String())
+	}
+	if fi, err := os.Stat(admin); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("admin socket mode: %v %v", fi, err)
+	}
 
 	cmd.Process.Signal(syscall.SIGHUP)
 	if m := expect("RELOADING=1"); !strings.Contains(m, "MONOTONIC_USEC=") {

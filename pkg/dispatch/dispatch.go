@@ -80,6 +80,7 @@ func (d *Dispatcher) Open(s *notify.Session) notify.Handler {
 	} else {
 		log.Info("profile selected", zap.String("profile", p.Name()), zap.String("policy_version", set.Version()))
 	}
+	s.SetProfile(p.Name())
 	return &session{d: d, set: set, profile: p, name: p.Name(), log: log, version: set.Version()}
 }
 

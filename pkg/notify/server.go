@@ -233,6 +233,7 @@ func (s *Server) Close() error {
 type SessionInfo struct {
 	ID       uint64
 	Identity Identity
+	Profile  string
 	Handled  uint64
 }
 
@@ -242,7 +243,7 @@ func (s *Server) Sessions() []SessionInfo {
 	defer s.mu.Unlock()
 	out := make([]SessionInfo, 0, len(s.sessions))
 	for _, ss := range s.sessions {
-		out = append(out, SessionInfo{ID: ss.ID, Identity: ss.Identity, Handled: ss.Handled()})
+		out = append(out, SessionInfo{ID: ss.ID, Identity: ss.Identity, Profile: ss.Profile(), Handled: ss.Handled()})
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int { return int(a.ID) - int(b.ID) })
 	return out

@@ -68,6 +68,18 @@ type Session struct {
 
 	handled   atomic.Uint64
 	cancelled atomic.Uint64
+	profile   atomic.Pointer[string]
+}
+
+// SetProfile records which policy profile serves the session, for status.
+func (s *Session) SetProfile(name string) { s.profile.Store(&name) }
+
+// Profile is what SetProfile recorded.
+func (s *Session) Profile() string {
+	if p := s.profile.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // NewSession takes ownership of the listener fd, even on error.
