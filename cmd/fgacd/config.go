@@ -28,6 +28,14 @@ type Config struct {
 	Session SessionConfig `toml:"session"`
 	Runtime RuntimeConfig `toml:"runtime"`
 	Admin   AdminConfig   `toml:"admin"`
+	Restart RestartConfig `toml:"restart"`
+}
+
+// RestartConfig is about keeping sessions across restarts.
+type RestartConfig struct {
+	// StateDir holds one identity record per session whose listener is in
+	// systemd's fd store.
+	StateDir string `toml:"state_dir"`
 }
 
 // AdminConfig is the local read-only admin endpoint (fgacd status).
@@ -115,6 +123,7 @@ func DefaultConfig() Config {
 		Session: SessionConfig{Deadline: Duration{5 * time.Second}, HotWindow: Duration{20 * time.Millisecond}},
 		Runtime: RuntimeConfig{GOMAXPROCS: 1},
 		Admin:   AdminConfig{Socket: "/run/fgacd/admin.sock"},
+		Restart: RestartConfig{StateDir: "/run/fgacd/sessions"},
 	}
 }
 

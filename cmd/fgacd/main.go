@@ -253,18 +253,21 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		TrustedUIDs: cfg.Intake.TrustedUIDs, AllowUIDs: cfg.Intake.AllowUIDs,
 		Session: notify.SessionConfig{Deadline: cfg.Session.Deadline.Duration, HotWindow: cfg.Session.HotWindow.Duration},
 	}
-	var srv *notify.Server
-	switch ln, err := activationListener(); {
-	case err != nil:
+	act, err := activationFds()
+	if err != nil {
 		return err
-	case ln != nil: // fgacd.socket: runtimes could connect before we started
-		log.Info("intake socket passed by systemd", zap.String("socket", ln.Addr().String()))
-		srv = notify.NewServer(ln, scfg, d, log, m)
-	default:
-		if srv, err = notify.Listen(scfg, d, log, m); err != nil {
-			return err
-		}
 	}
+	store := &sessionStore{dir: cfg.Restart.StateDir, nt: nt, log: log}
+	scfg.Started, scfg.Ended = store.started, store.ended
+	var srv *notify.Server
+	if act.intake != nil { // fgacd.socket: runtimes could connect before we started
+		log.Info("intake socket passed by systemd", zap.String("socket", act.intake.Addr().String()))
+		srv = notify.NewServer(act.intake, scfg, d, log, m)
+	} else if srv, err = notify.Listen(scfg, d, log, m); err != nil {
+		return err
+	}
+	store.prune(act.sessions)
+	store.adopt(srv, act.sessions)
 	log.Info("fgacd listening", zap.String("version", version), zap.String("socket", srv.Addr()),
 		zap.String("metrics", cfg.Metrics.Listen), zap.Strings("profiles", set.Profiles()),
 		zap.String("policy_version", set.Version()))

@@ -18,6 +18,7 @@ import (
 // foreground daemon too.
 type notifier struct {
 	conn *net.UnixConn
+	addr *net.UnixAddr
 }
 
 func newNotifier() (*notifier, error) {
@@ -29,11 +30,12 @@ func newNotifier() (*notifier, error) {
 	if path[0] == '@' { // abstract namespace
 		path = "\x00" + path[1:]
 	}
-	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	addr := &net.UnixAddr{Name: path, Net: "unixgram"}
+	conn, err := net.DialUnix("unixgram", nil, addr)
 	if err != nil {
 		return nil, fmt.Errorf("sd_notify: %w", err)
 	}
-	return &notifier{conn: conn}, nil
+	return &notifier{conn: conn, addr: addr}, nil
 }
 
 // send writes one state update; errors are returned for logging only.
@@ -76,12 +78,48 @@ func (n *notifier) close() {
 	}
 }
 
-// activationListener returns the intake socket systemd passed
-// (fgacd.socket; sd_listen_fds(3): LISTEN_PID, LISTEN_FDS from fd 3,
-// LISTEN_FDNAMES), or nil when fgacd was not socket-activated.
-func activationListener() (*net.UnixListener, error) {
+// enabled reports whether a service manager listens.
+func (n *notifier) enabled() bool { return n != nil && n.conn != nil }
+
+// storeFd hands fd to systemd's fd store under name (FDSTORE=1; needs
+// FileDescriptorStoreMax= in the unit): it outlives this process and comes
+// back in LISTEN_FDS/LISTEN_FDNAMES when fgacd restarts.
+func (n *notifier) storeFd(name string, fd int) error {
+	if !n.enabled() {
+		return nil
+	}
+	// Go refuses WriteMsgUnix on a connected datagram socket: send the fd
+	// from an unconnected one.
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Net: "unixgram"})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, _, err = c.WriteMsgUnix([]byte("FDSTORE=1\nFDNAME="+name), linux.UnixRights(fd), n.addr)
+	return err
+}
+
+// removeFd drops name from the fd store (its tracees are gone).
+func (n *notifier) removeFd(name string) error {
+	return n.send("FDSTOREREMOVE=1", "FDNAME="+name)
+}
+
+// sessionFdPrefix names stored listener fds; anything else passed in
+// LISTEN_FDS is the intake socket or ignored.
+const sessionFdPrefix = "session-"
+
+// activation is what systemd passed at start (sd_listen_fds(3)).
+type activation struct {
+	intake   *net.UnixListener // fgacd.socket, or nil
+	sessions map[string]int    // stored listener fds by name
+}
+
+// activationFds reads LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES: the
+// intake socket (fgacd.socket) and listener fds kept in the fd store.
+func activationFds() (activation, error) {
+	var a activation
 	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
-		return nil, nil
+		return a, nil
 	}
 	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
 	names := strings.Split(os.Getenv("LISTEN_FDNAMES"), ":")
@@ -89,31 +127,33 @@ func activationListener() (*net.UnixListener, error) {
 		os.Unsetenv(k)
 	}
 	if err != nil || n < 1 {
-		return nil, errors.New("socket activation: LISTEN_FDS is not a positive number")
+		return a, errors.New("socket activation: LISTEN_FDS is not a positive number")
 	}
-	var found *net.UnixListener
+	a.sessions = map[string]int{}
 	for i := 0; i < n; i++ {
-		f := os.NewFile(uintptr(3+i), "listen-fd")
+		fd := 3 + i
 		name := ""
 		if i < len(names) {
 			name = names[i]
 		}
+		if strings.HasPrefix(name, sessionFdPrefix) {
+			a.sessions[name] = fd
+			continue
+		}
+		f := os.NewFile(uintptr(fd), "listen-fd")
 		ln, err := net.FileListener(f)
 		f.Close() // FileListener dups it
 		if err != nil {
 			continue
 		}
 		ul, ok := ln.(*net.UnixListener)
-		if !ok || found != nil || (name != "" && name != "intake" && name != "fgacd.socket" && n > 1) {
+		if !ok || a.intake != nil {
 			ln.Close()
 			continue
 		}
-		found = ul
+		// systemd owns the socket file: closing must not remove it.
+		ul.SetUnlinkOnClose(false)
+		a.intake = ul
 	}
-	if found == nil {
-		return nil, errors.New("socket activation: no UNIX stream listening socket among the passed fds")
-	}
-	// systemd owns the socket file: closing the listener must not remove it.
-	found.SetUnlinkOnClose(false)
-	return found, nil
+	return a, nil
 }

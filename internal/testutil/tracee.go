@@ -405,3 +405,9 @@ func mountRaceLink(c Command) Result {
 	<-done
 	return r
 }
+
+// Wait reads the answer to a command started with Send.
+func (tr *Tracee) Wait(t testing.TB) Result {
+	t.Helper()
+	return tr.read(t)
+}

@@ -62,10 +62,13 @@ func (d *Dispatcher) Policy() *policy.Set { return d.set.Load() }
 func (d *Dispatcher) Open(s *notify.Session) notify.Handler {
 	set := d.set.Load()
 	id := &s.Identity
-	p := set.Select(policy.Identity{
-		UID: id.UID, GID: id.GID, Exe: id.Exe, Cgroup: id.Cgroup,
-		Trusted: id.Trusted, Metadata: id.Metadata, ContainerID: id.ContainerID, Annotations: id.Annotations,
-	})
+	var p *policy.Profile
+	if !id.Unknown { // an adopted listener without its record: deny-only
+		p = set.Select(policy.Identity{
+			UID: id.UID, GID: id.GID, Exe: id.Exe, Cgroup: id.Cgroup,
+			Trusted: id.Trusted, Metadata: id.Metadata, ContainerID: id.ContainerID, Annotations: id.Annotations,
+		})
+	}
 	log := s.Log
 	if log == nil {
 		log = d.log

@@ -40,6 +40,11 @@ type ServerConfig struct {
 	// ProcRoot is where /proc is (tests point it elsewhere).
 	ProcRoot string
 	Session  SessionConfig
+	// Started runs when a session starts serving; Ended when it stops.
+	// gone is true when its tracees exited or it failed, false when the
+	// daemon closed it (shutdown): a restarted daemon may adopt it again.
+	Started func(*Session)
+	Ended   func(s *Session, gone bool)
 }
 
 func (c ServerConfig) withDefaults() ServerConfig {
@@ -471,9 +476,15 @@ func (s *Server) run(sess *Session) {
 	s.metrics.SessionOpened()
 	h := s.opener.Open(sess)
 	sess.Log.Info("session started", zap.Bool("trusted", id.Trusted), zap.String("metadata", id.Metadata),
-		zap.Bool("sync_wake_up", sess.SyncWakeUp))
+		zap.Bool("sync_wake_up", sess.SyncWakeUp), zap.Bool("adopted", sess.StoreName != ""))
+	if s.cfg.Started != nil {
+		s.cfg.Started(sess)
+	}
 	err := sess.Serve(h)
 	h.Close()
+	if s.cfg.Ended != nil {
+		s.cfg.Ended(sess, !errors.Is(err, ErrSessionClosed))
+	}
 	s.metrics.SessionClosed()
 	s.mu.Lock()
 	delete(s.sessions, sess.ID)
@@ -486,6 +497,28 @@ func (s *Server) run(sess *Session) {
 	default:
 		sess.Log.Error("session failed", zap.Error(err), zap.Uint64("handled", sess.Handled()))
 	}
+}
+
+// Adopt serves a listener fd that did not come through the intake: one
+// kept across a restart (systemd's fd store, or handed over by the old
+// process). The Server owns fd from here, even on error. name is the
+// session's name in the fd store.
+func (s *Server) Adopt(fd int, id Identity, name string) error {
+	if p, err := linux.FdPath(fd); err != nil || p != "anon_inode:seccomp notify" {
+		linux.Close(fd)
+		return fmt.Errorf("adopt fd %d: not a seccomp listener (%q)", fd, p)
+	}
+	sess, err := NewSession(fd, id, s.cfg.Session, nil, s.metrics)
+	if err != nil {
+		return fmt.Errorf("adopt: %w", err)
+	}
+	sess.StoreName = name
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.run(sess)
+	}()
+	return nil
 }
 
 type nopHandler struct{}

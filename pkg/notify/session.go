@@ -43,6 +43,8 @@ type Session struct {
 	Log      *zap.Logger
 	// SyncWakeUp says SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) is on.
 	SyncWakeUp bool
+	// StoreName is the session's name in systemd's fd store, if kept there.
+	StoreName string
 
 	cfg     SessionConfig
 	metrics *metrics.Metrics

@@ -60,4 +60,8 @@ type Identity struct {
 	ContainerID string
 	Bundle      string
 	Annotations map[string]string
+
+	// Unknown marks a listener adopted without its identity record (after
+	// a restart): it must be served deny-only.
+	Unknown bool `json:",omitempty"`
 }

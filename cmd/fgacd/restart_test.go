@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/internal/testutil"
+)
+
+func TestMain(m *testing.M) {
+	testutil.MaybeRunTracee()
+	os.Exit(m.Run())
+}
+
+// fdStorePeer is the part of systemd that fgacd's restart relies on: a
+// NOTIFY_SOCKET that takes FDSTORE=1 fds by FDNAME and drops them on
+// FDSTOREREMOVE=1, and hands them back as LISTEN_FDS to the next process.
+type fdStorePeer struct {
+	conn *net.UnixConn
+	mu   sync.Mutex
+	fds  map[string]*os.File
+	msgs []string
+}
+
+func newFdStorePeer(t *testing.T, path string) *fdStorePeer {
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fdStorePeer{conn: c, fds: map[string]*os.File{}}
+	go func() {
+		buf, oob := make([]byte, 4096), make([]byte, 4096)
+		for {
+			n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+			if err != nil {
+				return
+			}
+			msg := string(buf[:n])
+			fields := map[string]string{}
+			for _, kv := range strings.Split(msg, "\n") {
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					fields[k] = v
+				}
+			}
+			fds, _ := linux.ParseRights(oob[:oobn])
+			p.mu.Lock()
+			p.msgs = append(p.msgs, msg)
+			switch {
+			case fields["FDSTORE"] == "1" && len(fds) == 1:
+				p.fds[fields["FDNAME"]] = os.NewFile(uintptr(fds[0]), fields["FDNAME"])
+			case fields["FDSTOREREMOVE"] == "1":
+				if f := p.fds[fields["FDNAME"]]; f != nil {
+					f.Close()
+					delete(p.fds, fields["FDNAME"])
+				}
+			default:
+				for _, fd := range fds {
+					linux.Close(fd)
+				}
+			}
+			p.mu.Unlock()
+		}
+	}()
+	return p
+}
+
+func (p *fdStorePeer) stored() ([]string, []*os.File) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var names []string
+	var files []*os.File
+	for n, f := range p.fds {
+		names = append(names, n)
+		files = append(files, f)
+	}
+	return names, files
+}
+
+// A restart through the fd-store protocol during steady traffic: the app
+// sees no ENOSYS and no hang, and the new process serves the same session
+// with the same profile.
+func TestRestartKeepsSessionsThroughFdStore(t *testing.T) {
+	testutil.RequireRoot(t)
+	tmp := testutil.PublicTempDir(t)
+	bin := filepath.Join(tmp, "fgacd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	nodes := filepath.Join(tmp, "nodes")
+	os.Mkdir(nodes, 0o1777)
+	os.Chmod(nodes, 0o1777)
+	pdir := filepath.Join(tmp, "policies")
+	os.Mkdir(pdir, 0o755)
+	os.WriteFile(filepath.Join(pdir, "p.toml"), []byte(`version = 1
+[[profile]]
+name = "kept"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "mknod"
+  action = "emulate"
+    [profile.rule.mknod]
+    path = ["`+nodes+`/*"]
+    type = ["fifo"]
+`), 0o644)
+	cfg := filepath.Join(tmp, "fgacd.toml")
+	os.WriteFile(cfg, []byte("version = 1\n[restart]\nstate_dir = \""+tmp+"/state\"\n[metrics]\nlisten = \"\"\n[admin]\nsocket = \"\"\n"), 0o644)
+
+	peer := newFdStorePeer(t, filepath.Join(tmp, "notify.sock"))
+	defer peer.conn.Close()
+	intake := filepath.Join(tmp, "fgacd.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: intake, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(intake, 0o666)
+	ln.SetUnlinkOnClose(false)
+	lf, _ := ln.File()
+	ln.Close()
+	defer lf.Close()
+
+	start := func(names []string, files []*os.File) (*exec.Cmd, *bytes.Buffer) {
+		var stderr bytes.Buffer
+		cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ exec "$0" run -config "$1" -policy-dir "$2" -log-format console`, bin, cfg, pdir)
+		cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+filepath.Join(tmp, "notify.sock"),
+			"LISTEN_FDS="+strconv.Itoa(1+len(files)), "LISTEN_FDNAMES="+strings.Join(append([]string{"fgacd.socket"}, names...), ":"))
+		cmd.ExtraFiles = append([]*os.File{lf}, files...)
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			if t.Failed() {
+				t.Logf("fgacd stderr:\n%s", stderr.String())
+			}
+		})
+		return cmd, &stderr
+	}
+	gen1, _ := start(nil, nil)
+	tr := testutil.StartTracee(t, testutil.TraceeOptions{Socket: intake, Dir: nodes})
+	if e := tr.Mknod(t, "", filepath.Join(nodes, "before"), linux.S_IFIFO|0o600, 0); e != 0 {
+		t.Fatalf("before the restart: %v", e)
+	}
+	names, files := peer.stored()
+	if len(names) != 1 {
+		t.Fatalf("fd store holds %d listeners, want 1 (%v)", len(names), peer.msgs)
+	}
+
+	// Steady traffic: 20,000 refused calls while the daemon restarts.
+	const n = 20000
+	tr.Send(t, testutil.Command{Op: "repeat", Path: "/tmp/fgacd-restart-refused", Mode: linux.S_IFIFO | 0o600, N: n})
+	time.Sleep(20 * time.Millisecond) // some calls land on the old daemon
+	gen1.Process.Signal(syscall.SIGTERM)
+	if err := gen1.Wait(); err != nil {
+		t.Errorf("old fgacd exit: %v", err)
+	}
+	start(names, files)
+	r := tr.Wait(t) // a hang fails the test at its timeout
+	if r.Other != n || r.Errno != 0 || r.OK != 0 {
+		t.Errorf("calls across the restart: %d EPERM of %d, other errno %d (ENOSYS is %d)", r.Other, n, r.Errno, int(linux.ENOSYS))
+	}
+	// The same session, the same profile, in the new process.
+	if e := tr.Mknod(t, "", filepath.Join(nodes, "after"), linux.S_IFIFO|0o600, 0); e != 0 {
+		t.Errorf("after the restart: %v", e)
+	}
+	if names2, _ := peer.stored(); len(names2) != 1 || names2[0] != names[0] {
+		t.Errorf("fd store after the restart: %v, want the one listener %v", names2, names)
+	}
+}
