@@ -113,3 +113,15 @@ func (st *sessionStore) prune(kept map[string]int) {
 		}
 	}
 }
+
+// writeRecord writes a session's identity record.
+func (st *sessionStore) writeRecord(name string, id notify.Identity) error {
+	b, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(st.dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(st.record(name), b, 0o600)
+}

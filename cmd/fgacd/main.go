@@ -176,7 +176,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 	defer log.Sync()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := run(ctx, cancel, cfg, log); err != nil {
 		log.Error("fgacd stopped", zap.Error(err))
 		return 1
 	}
@@ -221,7 +223,7 @@ func loadPolicy(dir string, log *zap.Logger) (*policy.Set, error) {
 	return policy.LoadDir(dir)
 }
 
-func run(ctx context.Context, cfg Config, log *zap.Logger) error {
+func run(ctx context.Context, stop func(), cfg Config, log *zap.Logger) error {
 	if err := linux.CheckNotifSizes(); err != nil {
 		return err
 	}
@@ -257,6 +259,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	hand := handoverHandshake()
 	store := &sessionStore{dir: cfg.Restart.StateDir, nt: nt, log: log}
 	scfg.Started, scfg.Ended = store.started, store.ended
 	var srv *notify.Server
@@ -265,6 +268,13 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		srv = notify.NewServer(act.intake, scfg, d, log, m)
 	} else if srv, err = notify.Listen(scfg, d, log, m); err != nil {
 		return err
+	}
+	if hand != nil {
+		// An upgrade: ready, then wait until the old process stopped.
+		if err := hand.readyThenWait(); err != nil {
+			return err
+		}
+		log.Info("took over from the previous fgacd", zap.Int("sessions", len(act.sessions)))
 	}
 	store.prune(act.sessions)
 	store.adopt(srv, act.sessions)
@@ -321,6 +331,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		})
 	}
 	g.Go(func() error { return reloadOnHUP(ctx, cfg.Policy.Dir, d, log, m, nt) })
+	g.Go(func() error { return upgradeOnUSR2(ctx, srv, store, log, stop) })
 	if cfg.Admin.Socket != "" {
 		serve, err := serveAdmin(ctx, cfg.Admin.Socket, srv, func() string { return d.Policy().Version() })
 		if err != nil {

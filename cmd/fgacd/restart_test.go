@@ -179,3 +179,118 @@ name = "kept"
 		t.Errorf("fd store after the restart: %v, want the one listener %v", names2, names)
 	}
 }
+
+// A binary upgrade without systemd (SIGUSR2) during steady traffic: the
+// new process takes the session over; the app sees no ENOSYS and no hang.
+func TestBinaryUpgradeHandsOverSessions(t *testing.T) {
+	testutil.RequireRoot(t)
+	tmp := testutil.PublicTempDir(t)
+	bin := filepath.Join(tmp, "fgacd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	nodes := filepath.Join(tmp, "nodes")
+	os.Mkdir(nodes, 0o1777)
+	os.Chmod(nodes, 0o1777)
+	pdir := filepath.Join(tmp, "policies")
+	os.Mkdir(pdir, 0o755)
+	os.WriteFile(filepath.Join(pdir, "p.toml"), []byte(`version = 1
+[[profile]]
+name = "kept"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "mknod"
+  action = "emulate"
+    [profile.rule.mknod]
+    path = ["`+nodes+`/*"]
+    type = ["fifo"]
+`), 0o644)
+	intake := filepath.Join(tmp, "fgacd.sock")
+	cfg := filepath.Join(tmp, "fgacd.toml")
+	os.WriteFile(cfg, []byte("version = 1\n[intake]\nsocket = \""+intake+"\"\n[restart]\nstate_dir = \""+tmp+"/state\"\n[metrics]\nlisten = \"\"\n[admin]\nsocket = \"\"\n"), 0o644)
+
+	// A file, not a pipe: the new process inherits the old one's output,
+	// and Wait would wait for a pipe it keeps open.
+	logf, err := os.Create(filepath.Join(tmp, "fgacd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	readLog := func() string { b, _ := os.ReadFile(logf.Name()); return string(b) }
+	old := exec.Command(bin, "run", "-config", cfg, "-policy-dir", pdir, "-log-format", "console")
+	old.Stderr = logf
+	old.Stdout = logf
+	if err := old.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var newPid int
+	t.Cleanup(func() {
+		old.Process.Kill()
+		if newPid > 0 {
+			syscall.Kill(newPid, syscall.SIGKILL)
+		}
+		killRunning(bin)
+		if t.Failed() {
+			t.Logf("fgacd output:\n%s", readLog())
+		}
+	})
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(intake); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tr := testutil.StartTracee(t, testutil.TraceeOptions{Socket: intake, Dir: nodes})
+	if e := tr.Mknod(t, "", filepath.Join(nodes, "before"), linux.S_IFIFO|0o600, 0); e != 0 {
+		t.Fatalf("before the upgrade: %v", e)
+	}
+	const n = 20000
+	tr.Send(t, testutil.Command{Op: "repeat", Path: "/tmp/fgacd-upgrade-refused", Mode: linux.S_IFIFO | 0o600, N: n})
+	time.Sleep(20 * time.Millisecond)
+	old.Process.Signal(syscall.SIGUSR2)
+	// The old process exits 0 once the new one took over; note the new one.
+	// (children are listed per thread: look at every thread of the old one)
+	for i := 0; i < 3000 && newPid == 0; i++ {
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(old.Process.Pid) + "/task/*/children")
+		for _, task := range tasks {
+			if b, err := os.ReadFile(task); err == nil {
+				if f := strings.Fields(string(b)); len(f) > 0 {
+					newPid, _ = strconv.Atoi(f[0])
+				}
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := old.Wait(); err != nil {
+		t.Errorf("old fgacd exit: %v", err)
+	}
+	r := tr.Wait(t)
+	if r.Other != n || r.Errno != 0 || r.OK != 0 {
+		t.Errorf("calls across the upgrade: %d EPERM of %d, other errno %d", r.Other, n, r.Errno)
+	}
+	if e := tr.Mknod(t, "", filepath.Join(nodes, "after"), linux.S_IFIFO|0o600, 0); e != 0 {
+		t.Errorf("after the upgrade: %v", e)
+	}
+	if !strings.Contains(readLog(), "took over from the previous fgacd") {
+		t.Error("the new process did not say it took over")
+	}
+	if newPid == 0 {
+		t.Error("no new fgacd process seen")
+	}
+}
+
+// killRunning kills every process running the binary at path: the
+// upgraded daemon is nobody's child once the old one exits.
+func killRunning(path string) {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c)
+		if err != nil || !bytes.HasPrefix(b, []byte(path+"\x00")) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(c))); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}

@@ -118,7 +118,9 @@ type activation struct {
 // intake socket (fgacd.socket) and listener fds kept in the fd store.
 func activationFds() (activation, error) {
 	var a activation
-	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+	// systemd names us in LISTEN_PID; an upgrading fgacd cannot know our
+	// pid before the exec and says FGACD_HANDOVER instead.
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) && os.Getenv(handoverEnv) == "" {
 		return a, nil
 	}
 	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
@@ -156,4 +158,13 @@ func activationFds() (activation, error) {
 		a.intake = ul
 	}
 	return a, nil
+}
+
+// socketPair returns a connected pair of UNIX stream sockets as files.
+func socketPair() ([2]*os.File, error) {
+	fds, err := linux.Socketpair(linux.SOCK_STREAM)
+	if err != nil {
+		return [2]*os.File{}, err
+	}
+	return [2]*os.File{os.NewFile(uintptr(fds[0]), "handover"), os.NewFile(uintptr(fds[1]), "handover")}, nil
 }

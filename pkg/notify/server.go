@@ -218,10 +218,13 @@ func (s *Server) untrack(c *net.UnixConn) {
 	s.mu.Unlock()
 }
 
-// Close stops accepting, ends every session and waits for them.
+// Close stops accepting, ends every session and waits for them. Calling
+// it again waits again and returns nil.
 func (s *Server) Close() error {
-	s.closing.Store(true)
-	err := s.ln.Close()
+	var err error
+	if !s.closing.Swap(true) {
+		err = s.ln.Close()
+	}
 	s.mu.Lock()
 	for c := range s.conns {
 		c.Close()
@@ -497,6 +500,38 @@ func (s *Server) run(sess *Session) {
 	default:
 		sess.Log.Error("session failed", zap.Error(err), zap.Uint64("handled", sess.Handled()))
 	}
+}
+
+// Handoff is a listener fd (a dup the caller owns) and who is behind it,
+// for handing a session to another process.
+type Handoff struct {
+	Fd       int
+	Identity Identity
+	Name     string // StoreName; set by the caller when empty
+	Session  *Session
+}
+
+// Handoffs dups the listener of every live session. The sessions keep
+// serving until Close; the caller owns the dups.
+func (s *Server) Handoffs() []Handoff {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Handoff, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		fd, err := linux.Dup(ss.Fd())
+		if err != nil {
+			continue
+		}
+		out = append(out, Handoff{Fd: fd, Identity: ss.Identity, Name: ss.StoreName, Session: ss})
+	}
+	return out
+}
+
+// ListenerFile dups the intake socket, and makes Close leave its file in
+// place: another process is taking it over.
+func (s *Server) ListenerFile() (*os.File, error) {
+	s.ln.SetUnlinkOnClose(false)
+	return s.ln.File()
 }
 
 // Adopt serves a listener fd that did not come through the intake: one
