@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: help deps build run test test-go test-root lint vet cross demo bench install clean
+.PHONY: help deps build run test test-gpio lint vet cross demo bench install clean
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -27,6 +27,10 @@ run: build ## run the daemon in the foreground with the shipped defaults (as roo
 test: deps build lint ## install what the tests need, then run every test, root-only ones included
 	FGACD_REQUIRE_ROOT=1 $(GO) test -race -count=1 ./...
 	@bash scripts/demo.sh
+	@$(MAKE) --no-print-directory test-gpio
+
+test-gpio: ## the Linux 6.1 QEMU guest with gpio-sim: core seccomp tests on a second kernel
+	bash tests/gpio/run.sh ./pkg/notify ./pkg/memread
 
 lint: vet cross ## gofmt, go vet, the portable policy build (import rules: arch_test.go)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -13,6 +13,7 @@
 #   scripts/gpio-guest.sh run PAYLOAD_DIR    run PAYLOAD_DIR/run.sh in the guest (builds if needed);
 #                                            prints its output, exits with its exit code
 #   scripts/gpio-guest.sh shell-check        built-in payload: proves gpio-sim works, probes seccomp
+#   scripts/gpio-guest.sh helpers DIR        compile the static C helpers (tests/gpio/c) into DIR
 #   scripts/gpio-guest.sh info               print what the cache holds
 #   scripts/gpio-guest.sh clean              remove the cache
 #
@@ -96,9 +97,19 @@ ensure_host_pkgs() {
 	log "host packages installed in $(since "$t0") s"
 }
 
-# candidate VERSION of a package, empty when apt knows none.
+# candidate PKG: its candidate version, empty when apt knows none.
 candidate() {
 	apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2; exit }'
+}
+
+# candidates PKG...: their candidate versions on one line, in order, with
+# one apt-cache call; an unknown package ends the line early.
+candidates() {
+	apt-cache policy "$@" 2>/dev/null | awk -v want="$*" '
+		BEGIN { n = split(want, w, " ") }
+		/^[^ ].*:$/ { name = substr($0, 1, length($0) - 1) }
+		/^  Candidate:/ && $2 != "(none)" { v[name] = $2 }
+		END { for (i = 1; i <= n && (w[i] in v); i++) printf "%s%s", (i > 1 ? " " : ""), v[w[i]]; print "" }'
 }
 
 # resolve_krel prints the kernel ABI to use, e.g. 6.1.0-56-amd64. Debian
@@ -115,16 +126,35 @@ resolve_krel() {
 	[[ -n $k && -n $(candidate "linux-image-$k") ]] && echo "$k"
 }
 
-# download DIR PKG[=VER]... fetches .debs into DIR, with one apt-get update
-# and retry when the package lists are stale.
-download() {
-	local dir=$1
-	shift
-	if ! (cd "$dir" && apt-get download "${apt_opts[@]}" "$@" </dev/null >&2); then
-		log "download failed; refreshing the package lists and retrying"
+# fetch_debs KREL DIR: the packages the guest is built from, at their
+# candidate versions, into DIR; their names and versions into DIR/../packages.
+# Fails (returns 1) when apt cannot download them, e.g. with stale lists.
+fetch_debs() {
+	local krel=$1 dir=$2 common ver hver kbver bbver sver vers
+	common=linux-headers-${krel%-amd64}-common
+	local pkgs=("linux-image-$krel" "$common" linux-kbuild-6.1 busybox-static)
+	vers=$(candidates "${pkgs[@]}")
+	if [[ $(wc -w <<<"$vers") -ne ${#pkgs[@]} ]]; then
 		apt_update
-		(cd "$dir" && apt-get download "${apt_opts[@]}" "$@" </dev/null >&2) || die "apt-get download failed: $*"
+		vers=$(candidates "${pkgs[@]}")
 	fi
+	read -r ver hver kbver bbver <<<"$vers"
+	[[ -n $bbver ]] || die "apt lacks one of ${pkgs[*]}"
+	# The source of exactly this kernel when apt has it.
+	sver=$ver
+	if ! apt-cache show "linux-source-6.1=$ver" >/dev/null 2>&1; then
+		sver=$(candidates linux-source-6.1)
+		[[ -n $sver ]] || die "apt knows no linux-source-6.1"
+		log "warning: no linux-source-6.1 $ver; using $sver (gpio-sim rarely changes within 6.1)"
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	log "downloading linux-image-$krel $ver, headers, linux-source-6.1 $sver, busybox-static"
+	(cd "$dir" && apt-get download "${apt_opts[@]}" "linux-image-$krel=$ver" "linux-headers-$krel=$ver" \
+		"$common=$hver" "linux-kbuild-6.1=$kbver" "linux-source-6.1=$sver" "busybox-static=$bbver" \
+		</dev/null >&2) || return 1
+	printf '%s %s\n' "linux-image-$krel" "$ver" "linux-headers-$krel" "$ver" "$common" "$hver" \
+		linux-kbuild-6.1 "$kbver" linux-source-6.1 "$sver" busybox-static "$bbver" >"$dir/../packages"
 }
 
 # extract_vmlinux BZIMAGE OUT: the uncompressed ELF kernel, which QEMU boots
@@ -135,6 +165,7 @@ extract_vmlinux() {
 	for magic in '\xfd7zXZ\x00:xz -dc' '\x28\xb5\x2f\xfd:zstd -dcq' '\x1f\x8b\x08:gzip -dc'; do
 		dec=${magic#*:}
 		command -v "${dec%% *}" >/dev/null 2>&1 || continue
+		# shellcheck disable=SC2013 # offsets are numbers
 		for off in $(LC_ALL=C grep -obUaP "${magic%%:*}" "$img" 2>/dev/null | cut -d: -f1); do
 			tail -c "+$((off + 1))" "$img" | $dec >"$out.tmp" 2>/dev/null || true
 			if [[ "$(head -c 4 "$out.tmp" | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]]; then
@@ -152,7 +183,7 @@ kdir() { echo "$CACHE/$1"; }
 # build_kernel KREL: everything for one kernel ABI under $CACHE/KREL. Each
 # step is skipped when its output exists, so an interrupted build resumes.
 build_kernel() {
-	local krel=$1 d ver hver kbver sver bbver common t0 t
+	local krel=$1 d t0 t
 	d=$(kdir "$krel")
 	mkdir -p "$d"
 	t0=$(now)
@@ -161,53 +192,45 @@ build_kernel() {
 		rm -f "$d/.ok" "$d/.debs-ok" "$d/.unpack-ok" "$d/kernel"
 	fi
 
-	ver=$(candidate "linux-image-$krel")
-	[[ -n $ver ]] || {
-		apt_update
-		ver=$(candidate "linux-image-$krel")
-	}
-	[[ -n $ver ]] || die "apt knows no linux-image-$krel"
-
 	# 1. Packages: fetched into the cache, never installed (the guest
 	#    kernel must not land in the host's /boot).
 	if [[ ! -e $d/.debs-ok && ! -e $d/.ok ]]; then
 		t=$(now)
-		common=linux-headers-${krel%-amd64}-common
-		hver=$(candidate "$common")
-		kbver=$(candidate linux-kbuild-6.1)
-		sver=$ver
-		if ! apt-cache madison linux-source-6.1 2>/dev/null | awk -v v="$ver" '$3 == v { f = 1 } END { exit !f }'; then
-			sver=$(candidate linux-source-6.1)
-			log "warning: no linux-source-6.1 $ver; using $sver (gpio-sim rarely changes within 6.1)"
+		if ! fetch_debs "$krel" "$d/debs"; then
+			log "download failed; refreshing the package lists and retrying"
+			apt_update
+			fetch_debs "$krel" "$d/debs" || die "apt-get download failed"
 		fi
-		bbver=$(candidate busybox-static)
-		[[ -n $hver && -n $kbver && -n $sver && -n $bbver ]] ||
-			die "apt lacks one of $common, linux-kbuild-6.1, linux-source-6.1, busybox-static"
-		rm -rf "$d/debs"
-		mkdir -p "$d/debs"
-		log "downloading linux-image-$krel $ver, headers, linux-source-6.1 $sver, busybox-static"
-		download "$d/debs" "linux-image-$krel=$ver" "linux-headers-$krel=$ver" "$common=$hver" \
-			"linux-kbuild-6.1=$kbver" "linux-source-6.1=$sver" "busybox-static=$bbver"
-		{
-			echo "linux-image-$krel $ver"
-			echo "linux-headers-$krel $ver"
-			echo "$common $hver"
-			echo "linux-kbuild-6.1 $kbver"
-			echo "linux-source-6.1 $sver"
-			echo "busybox-static $bbver"
-		} >"$d/packages"
 		touch "$d/.debs-ok"
 		log "downloaded in $(since "$t") s"
 	fi
 
 	# 2. Unpack: the kernel, its config and configfs.ko from the image; the
 	#    headers and kbuild whole (dpkg -x); busybox; three source files.
+	#    The linux-source tarball (xz, single-threaded) is the long pole:
+	#    it unpacks in the background while the rest goes on.
 	if [[ ! -e $d/.unpack-ok && ! -e $d/.ok ]]; then
 		t=$(now)
 		rm -rf "$d/image" "$d/headers" "$d/src" "$d/busybox"
 		mkdir -p "$d/image" "$d/headers" "$d/src" "$d/busybox"
-		dpkg-deb --fsys-tarfile "$d"/debs/linux-image-"$krel"_*.deb |
-			tar -x -C "$d/image" ./boot "./lib/modules/$krel/kernel/fs/configfs/configfs.ko"
+		local srcs=(drivers/gpio/gpio-sim.c drivers/gpio/gpiolib.h kernel/irq/irq_sim.c) f srcpid
+		# --occurrence stops reading once all three are out; the writers
+		# upstream then die of SIGPIPE, which is expected: success is
+		# judged by the files.
+		(
+			set +o pipefail
+			dpkg-deb --fsys-tarfile "$d"/debs/linux-source-6.1_*.deb 2>/dev/null |
+				tar -xO ./usr/src/linux-source-6.1.tar.xz 2>/dev/null |
+				xz -dc 2>/dev/null |
+				tar -x --occurrence -C "$d/src" --strip-components=1 "${srcs[@]/#/linux-source-6.1/}"
+		) &
+		srcpid=$!
+		(
+			set +o pipefail
+			dpkg-deb --fsys-tarfile "$d"/debs/linux-image-"$krel"_*.deb 2>/dev/null |
+				tar -x --occurrence -C "$d/image" "./boot/vmlinuz-$krel" "./boot/config-$krel" \
+					"./lib/modules/$krel/kernel/fs/configfs/configfs.ko"
+		)
 		local deb
 		for deb in "$d"/debs/linux-headers-*.deb "$d"/debs/linux-kbuild-6.1_*.deb; do
 			dpkg -x "$deb" "$d/headers"
@@ -216,14 +239,13 @@ build_kernel() {
 		# The headers' Makefile includes the common one by absolute path.
 		sed -i "s#^include /usr/src/#include $d/headers/usr/src/#" \
 			"$d/headers/usr/src/linux-headers-$krel/Makefile"
-		# linux-source ships one tar.xz; take only what gpio-sim needs.
-		dpkg-deb --fsys-tarfile "$d"/debs/linux-source-6.1_*.deb |
-			tar -xO ./usr/src/linux-source-6.1.tar.xz |
-			xz -dc -T0 |
-			tar -x -C "$d/src" --strip-components=1 \
-				linux-source-6.1/drivers/gpio/gpio-sim.c \
-				linux-source-6.1/drivers/gpio/gpiolib.h \
-				linux-source-6.1/kernel/irq/irq_sim.c
+		wait "$srcpid" || true
+		for f in "${srcs[@]}"; do
+			[[ -s $d/src/$f ]] || die "linux-source-6.1 did not yield $f"
+		done
+		for f in "boot/vmlinuz-$krel" "boot/config-$krel" "lib/modules/$krel/kernel/fs/configfs/configfs.ko"; do
+			[[ -s $d/image/$f ]] || die "linux-image-$krel did not yield $f"
+		done
 		touch "$d/.unpack-ok"
 		log "unpacked in $(since "$t") s"
 	fi
@@ -313,7 +335,8 @@ build_base() {
 	rm -rf "$r"
 }
 
-# current_krel prints the cached kernel ABI to use, building when needed.
+# ensure_built sets KREL to the kernel ABI to use, building the guest when
+# the cache lacks it. A cached build is reused without asking apt.
 ensure_built() {
 	mkdir -p "$CACHE"
 	local krel=""
@@ -430,9 +453,9 @@ run)
 shell-check)
 	shell_check
 	;;
-c-helpers)
-	# Used by tests/gpio/run.sh: compile the C helpers into a payload dir.
-	[[ $# -eq 2 ]] || die "usage: $0 c-helpers OUT_DIR"
+helpers)
+	[[ $# -eq 2 ]] || die "usage: $0 helpers OUT_DIR"
+	ensure_host_pkgs
 	build_c_helpers "$2"
 	;;
 info)
