@@ -48,6 +48,9 @@ commands:
   check -dir DIR      validate a whole policy directory as the daemon loads it
   explain [-dir DIR] -uid U [-exe E] -syscall S -path P [-type T] [...]
                       say which profile and rule decide a request, and why
+  suggest [-profile P] [-name N] [LOG...]
+                      draft a policy granting exactly what a learn-mode profile recorded
+                      (reads the daemon's JSON log, e.g. journalctl -u fgacd -o cat)
   status [-admin PATH] [-json]
                       list the running daemon's sessions (pid, uid, exe, profile, calls)
   doctor              probe the kernel's seccomp features and say what degrades without each
@@ -80,6 +83,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return cmdExplain(args, stdout, stderr)
 	case "status":
 		return cmdStatus(args, stdout, stderr)
+	case "suggest":
+		return cmdSuggest(args, os.Stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

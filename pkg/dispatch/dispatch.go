@@ -308,7 +308,7 @@ func (ss *session) record(req *notify.Request, e *handlers.Entry, decision strin
 	if a := out.Request.Mount; a != nil {
 		fields = append(fields, zap.Stringer("op", a.Op), zap.Bool("recursive", a.Recursive),
 			zap.String("fstype", a.FSType), zap.String("source", a.Source), zap.String("target", a.Target),
-			zap.Strings("flags", policy.MountFlagNames(a.Flags)), zap.Strings("options", redactedOptions(a.Options)))
+			zap.Strings("flags", policy.MountFlagNames(a.Flags)), zap.Strings("options", recordOptions(a.Options, out.Decision.Learn)))
 		if f := out.Decision.ForceFlags; f != 0 {
 			fields = append(fields, zap.Strings("forced", policy.MountFlagNames(f)))
 		}
@@ -316,20 +316,28 @@ func (ss *session) record(req *notify.Request, e *handlers.Entry, decision strin
 	if a := out.Request.Umount; a != nil {
 		fields = append(fields, zap.String("target", a.Target), zap.Uint32("flags", a.Flags))
 	}
+	if out.Decision.Learn {
+		fields = append(fields, zap.Bool("learn", true))
+	}
 	if out.Err != nil {
 		fields = append(fields, zap.Error(out.Err))
 	}
 	ce.Write(fields...)
 }
 
-// redactedOptions names mount options without their values: mount data
-// can carry credentials (cifs password=, …).
-func redactedOptions(opts []policy.MountOption) []string {
+// recordOptions names mount options without their values: mount data can
+// carry credentials (cifs password=, …). A learn-mode profile (opted into
+// by the integrator, to draft a policy) records the values.
+func recordOptions(opts []policy.MountOption, learn bool) []string {
 	out := make([]string, len(opts))
 	for i, o := range opts {
 		out[i] = o.Name
 		if o.HasValue {
-			out[i] += "=…"
+			if learn {
+				out[i] += "=" + o.Value
+			} else {
+				out[i] += "=…"
+			}
 		}
 	}
 	return out

@@ -54,6 +54,9 @@ type Decision struct {
 	// the mount (from the rule's force_flags, also on remount); 0 unless
 	// Action is ActionEmulate.
 	ForceFlags uint64
+	// Learn marks a refusal by a learn-mode profile: its record is what
+	// `fgacd policy suggest` turns into rules.
+	Learn bool
 	Profile    string // profile that decided; "" if none matched the caller
 	Rule       string // rule name, or "file:profile/rule[i]"; "" when the default decided
 	Reason     string // short and static, for decision records
@@ -66,6 +69,7 @@ const (
 	reasonArgsNotRead    = "no rule matched: rules need arguments that were not read"
 	reasonUnknownSyscall = "syscall not covered by the policy"
 	reasonRule           = "rule matched"
+	reasonLearn          = "learn mode: recorded, not granted"
 )
 
 // Set is a compiled, immutable group of profiles, safe for concurrent use.
@@ -82,6 +86,9 @@ type Profile struct {
 	rules     map[string][]rule // by syscall, in file order
 	needsArgs map[string]bool
 	fallback  Decision
+	// learn: grant nothing beyond the rules, but read every call's
+	// arguments so that its record shows what the caller asked for.
+	learn bool
 }
 
 type rule struct {
@@ -202,6 +209,11 @@ func compileProfile(s *Spec, ps *ProfileSpec) *Profile {
 		errno, _ = ParseErrno(ps.DefaultErrno) // validated
 	}
 	p.fallback = Decision{Action: ActionDeny, Errno: errno, Profile: ps.Name, Reason: reasonNoRule}
+	if ps.Mode == "learn" {
+		p.learn = true
+		p.fallback.Learn = true
+		p.fallback.Reason = reasonLearn
+	}
 	file := filepath.Base(s.File)
 	for j, rs := range ps.Rules {
 		id := rs.Name
@@ -296,8 +308,11 @@ func (p *Profile) NeedsArgs(syscall string) bool {
 	if p == nil {
 		return false
 	}
-	return p.needsArgs[syscall]
+	return p.learn || p.needsArgs[syscall]
 }
+
+// Learning reports whether the profile is in learn mode.
+func (p *Profile) Learning() bool { return p != nil && p.learn }
 
 // Decide returns the first matching rule's decision, or the profile's
 // default (deny with default_errno). A nil profile denies with EPERM. Decide
@@ -339,6 +354,9 @@ func (p *Profile) Decide(req Request) Decision {
 // return for any path ending in name, so skipping resolution is safe.
 // Pure and allocation-free.
 func (p *Profile) DecideByName(req Request, name string) (d Decision, decided bool) {
+	if p != nil && p.learn {
+		return Decision{}, false // learn mode records the resolved path
+	}
 	if p == nil || name == "" || name == "." || name == ".." {
 		return p.Decide(req), p == nil
 	}

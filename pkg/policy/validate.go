@@ -103,11 +103,9 @@ func checkProfileNames(s *Spec, r *report) {
 func checkMode(s *Spec, r *report) {
 	for i, p := range s.Profiles {
 		switch p.Mode {
-		case "", "enforce":
-		case "learn":
-			r.add(profileKey(i)+".mode", `mode "learn" is not supported yet; use "enforce"`)
+		case "", "enforce", "learn":
 		default:
-			r.add(profileKey(i)+".mode", `unknown mode %q; use "enforce"`, p.Mode)
+			r.add(profileKey(i)+".mode", `unknown mode %q; use "enforce" or "learn"`, p.Mode)
 		}
 	}
 }

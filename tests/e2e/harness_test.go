@@ -1,14 +1,18 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/fgacd/fgacd/internal/metrics"
@@ -32,6 +36,25 @@ type daemon struct {
 	socket string
 	dir    string // scratch directory the policy grants nodes in (mode 1777)
 	done   chan error
+	logs   *syncBuffer // the daemon's log as JSON lines
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Lines() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Split(bytes.Clone(s.b.Bytes()), []byte("\n"))
 }
 
 // policyFor grants uid 65534 char 1:3 and FIFOs under dir, nothing else.
@@ -87,7 +110,11 @@ func startDaemonPolicy(t *testing.T, cfg notify.ServerConfig, policyOf func(dir 
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := zaptest.NewLogger(t)
+	// The test's log, and the same records as JSON lines (what the daemon
+	// writes), for tests that read decision records back.
+	logs := &syncBuffer{}
+	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zapcore.DebugLevel)
+	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), jsonCore))
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	cfg.Path = filepath.Join(base, "fgacd.sock")
@@ -96,7 +123,7 @@ func startDaemonPolicy(t *testing.T, cfg notify.ServerConfig, policyOf func(dir 
 	if err != nil {
 		t.Fatal(err)
 	}
-	dd := &daemon{srv: srv, disp: d, reg: reg, socket: cfg.Path, dir: dir, done: make(chan error, 1)}
+	dd := &daemon{srv: srv, disp: d, reg: reg, socket: cfg.Path, dir: dir, done: make(chan error, 1), logs: logs}
 	go func() { dd.done <- srv.Serve() }()
 	t.Cleanup(func() {
 		srv.Close()
