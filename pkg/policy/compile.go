@@ -56,10 +56,10 @@ type Decision struct {
 	ForceFlags uint64
 	// Learn marks a refusal by a learn-mode profile: its record is what
 	// `fgacd policy suggest` turns into rules.
-	Learn bool
-	Profile    string // profile that decided; "" if none matched the caller
-	Rule       string // rule name, or "file:profile/rule[i]"; "" when the default decided
-	Reason     string // short and static, for decision records
+	Learn   bool
+	Profile string // profile that decided; "" if none matched the caller
+	Rule    string // rule name, or "file:profile/rule[i]"; "" when the default decided
+	Reason  string // short and static, for decision records
 }
 
 // Reasons are constants so Decide does not allocate.

@@ -101,3 +101,26 @@ name = "p"
 		t.Errorf("DecideByName allocates %v times", n)
 	}
 }
+
+func TestLearnModeRecordsAndGrantsNothing(t *testing.T) {
+	spec, err := Parse("l.toml", []byte("version = 1\n[[profile]]\nname = \"l\"\nmode = \"learn\"\n[profile.match]\nuid = [1]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := set.Select(Identity{UID: 1})
+	if !p.Learning() || !p.NeedsArgs("mknod") || !p.NeedsArgs("mount") {
+		t.Fatal("a learn-mode profile must read every call's arguments")
+	}
+	args := MknodArgs{Path: "/x", Type: FileTypeFIFO}
+	req := Request{Syscall: "mknod", Mknod: &args}
+	if _, decided := p.DecideByName(req, "x"); decided {
+		t.Error("learn mode decided by name: the record would lack the resolved path")
+	}
+	if d := p.Decide(req); d.Action != ActionDeny || !d.Learn {
+		t.Errorf("learn-mode decision %+v, want a deny marked Learn", d)
+	}
+}

@@ -57,7 +57,6 @@ func TestValidate(t *testing.T) {
 		{"missing name", profile(match), "profile-name", "profile[0].name", "missing", 2, nil},
 		{"bad name", profile("name = \"My App\"\n" + match), "profile-name", "profile[0].name", `invalid name "My App"`, 3, nil},
 		{"duplicate name", profile("name = \"a\"\n"+match) + "[[profile]]\nname = \"a\"\n" + match, "profile-name", "profile[1].name", `profile "a" is already defined at profile[0]`, 7, nil},
-		{"learn mode", profile("name = \"a\"\nmode = \"learn\"\n" + match), "mode", "profile[0].mode", "not supported yet", 4, nil},
 		{"unknown mode", profile("name = \"a\"\nmode = \"audit\"\n" + match), "mode", "profile[0].mode", `unknown mode "audit"`, 4, nil},
 		{"missing match", profile("name = \"a\"\n"), "match", "profile[0].match", "missing [profile.match]", 2, nil},
 		{"empty match", profile("name = \"a\"\n[profile.match]\n"), "match", "profile[0].match", "empty match", 4, nil},
