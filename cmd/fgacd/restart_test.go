@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -292,5 +294,91 @@ func killRunning(path string) {
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(c))); err == nil {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
+	}
+}
+
+// SIGHUP with traffic running: a changed policy changes decisions with no
+// failed or hanging call; a broken one keeps the old decisions and sets
+// fgacd_config_last_reload_successful to 0.
+func TestSIGHUPReloadUnderTraffic(t *testing.T) {
+	testutil.RequireRoot(t)
+	tmp := testutil.PublicTempDir(t)
+	bin := filepath.Join(tmp, "fgacd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	pdir := filepath.Join(tmp, "policies")
+	os.Mkdir(pdir, 0o755)
+	pol := func(errno string) []byte {
+		return []byte("version = 1\n[[profile]]\nname = \"app\"\ndefault_errno = \"" + errno + "\"\n  [profile.match]\n  uid = [65534]\n  [[profile.rule]]\n  syscall = \"mknod\"\n  action = \"deny\"\n  errno = \"" + errno + "\"\n")
+	}
+	pfile := filepath.Join(pdir, "app.toml")
+	os.WriteFile(pfile, pol("EPERM"), 0o644)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := ln.Addr().String()
+	ln.Close()
+	intake := filepath.Join(tmp, "fgacd.sock")
+	logf, _ := os.Create(filepath.Join(tmp, "fgacd.log"))
+	defer logf.Close()
+	cmd := exec.Command(bin, "run", "-config", "/dev/null", "-socket", intake, "-policy-dir", pdir,
+		"-metrics", maddr, "-admin", "off", "-log-level", "warn")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("fgacd log:\n%s", b)
+		}
+	})
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(intake); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tr := testutil.StartTracee(t, testutil.TraceeOptions{Socket: intake, Dir: tmp})
+	const n = 20000
+	tr.Send(t, testutil.Command{Op: "repeat", Path: "/tmp/fgacd-reload-x", Mode: linux.S_IFIFO | 0o600, N: n})
+	time.Sleep(20 * time.Millisecond)
+	os.WriteFile(pfile, pol("EACCES"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	r := tr.Wait(t)
+	if r.Other+r.Exist != n || r.OK != 0 || r.Exist == 0 || (r.Errno != 0 && linux.Errno(r.Errno) != linux.EACCES) {
+		t.Errorf("across the reload: %d EPERM, %d other (last %v), %d ok; want EPERM then EACCES only", r.Other, r.Exist, linux.Errno(r.Errno), r.OK)
+	}
+	metric := func() string {
+		resp, err := http.Get("http://" + maddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "fgacd_config_last_reload_successful ") {
+				return strings.TrimPrefix(l, "fgacd_config_last_reload_successful ")
+			}
+		}
+		return ""
+	}
+	if v := metric(); v != "1" {
+		t.Errorf("fgacd_config_last_reload_successful = %q after a good reload", v)
+	}
+	os.WriteFile(pfile, []byte("version = 1\n[[profile]\nbroken"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	for i := 0; i < 500 && metric() != "0"; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := metric(); v != "0" {
+		t.Errorf("fgacd_config_last_reload_successful = %q after a broken reload, want 0", v)
+	}
+	if e := tr.Mknod(t, "", "/tmp/fgacd-reload-x", linux.S_IFIFO|0o600, 0); e != linux.EACCES {
+		t.Errorf("after the broken reload: errno %v, want the old policy's EACCES", e)
 	}
 }

@@ -295,7 +295,7 @@ func traceeDo(c Command) Result {
 	case "mknodat_ptr": // a raw (possibly bad) path pointer
 		_, e := linux.RawSyscall6(linux.SYS_MKNODAT, uintptr(dirfd), uintptr(c.Addr), uintptr(c.Mode), uintptr(c.Dev), 0, 0)
 		return Result{Errno: int(e)}
-	case "repeat": // N identical calls; counts results by errno
+	case "repeat": // N identical calls: OK successes, Other EPERMs, Exist any other errno (the last in Errno)
 		var r Result
 		for i := 0; i < c.N; i++ {
 			switch e := linux.RawMknodat(dirfd, c.Path, c.Mode, c.Dev); e {
@@ -304,6 +304,7 @@ func traceeDo(c Command) Result {
 			case linux.EPERM:
 				r.Other++
 			default:
+				r.Exist++
 				r.Errno = int(e)
 			}
 		}
