@@ -27,6 +27,22 @@ step() {
 step shell-check sh ./shell-check.sh
 step gohello ./gohello
 
+# fgacd doctor on 6.1 must see what 6.1 lacks (SYNC_WAKE_UP 6.6,
+# PIDFD_THREAD 6.9) and what it has (ADDFD_FLAG_SEND 5.14,
+# WAIT_KILLABLE_RECV 5.19); on the 6.18 host every line says yes
+# (cmd/fgacd TestDoctor): the same probes, two kernels.
+doctor_check() {
+	out=$(./fgacd doctor) || true
+	echo "$out"
+	echo "$out" | grep -q 'SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP *6.6 *NO' &&
+		echo "$out" | grep -q 'PIDFD_THREAD *6.9 *NO' &&
+		echo "$out" | grep -q 'SECCOMP_ADDFD_FLAG_SEND *5.14 *yes' &&
+		echo "$out" | grep -q 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV *5.19 *yes'
+}
+if [ -x ./fgacd ]; then
+	step "fgacd doctor (6.1 lacks SYNC_WAKE_UP and PIDFD_THREAD)" doctor_check
+fi
+
 args=$(cat ./go-test-args 2>/dev/null || echo -test.v)
 for t in $(find gotest -name '*.test' 2>/dev/null | sort); do
 	d=${t%/*}

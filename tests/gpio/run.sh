@@ -40,6 +40,7 @@ printf '%s\n' "${FGACD_GPIO_TEST_ARGS:--test.v}" >"$p/go-test-args"
 
 export CGO_ENABLED=0
 go build -o "$p/gohello" ./tests/gpio/testdata/gohello
+go build -o "$p/fgacd" ./cmd/fgacd
 pkgs=(./tests/gpio/testdata/guestcheck "$@")
 for pkg in "${pkgs[@]}"; do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
