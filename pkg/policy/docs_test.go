@@ -3,6 +3,7 @@ package policy_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -44,5 +45,46 @@ func TestDocsExamplesValidate(t *testing.T) {
 	}
 	if blocks < 2 {
 		t.Errorf("found %d toml examples, want the file example and the mount example", blocks)
+	}
+}
+
+// TestDocsNameEveryKey keeps the reference complete: every key of the
+// schema (the toml tags of Spec and what it holds) is named in
+// docs/policy.md, and so is every syscall, action and mount flag name.
+func TestDocsNameEveryKey(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "policy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[reflect.Type]bool{}
+	var keys []string
+	var walk func(reflect.Type)
+	walk = func(tp reflect.Type) {
+		for tp.Kind() == reflect.Pointer || tp.Kind() == reflect.Slice || tp.Kind() == reflect.Map {
+			tp = tp.Elem()
+		}
+		if tp.Kind() != reflect.Struct || seen[tp] {
+			return
+		}
+		seen[tp] = true
+		for i := 0; i < tp.NumField(); i++ {
+			f := tp.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			keys = append(keys, name)
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeOf(policy.Spec{}))
+	names := append(append(append(keys, policy.KnownSyscalls()...), policy.KnownActions()...), policy.KnownMountFlags()...)
+	for _, k := range names {
+		if !strings.Contains(string(doc), k) {
+			t.Errorf("docs/policy.md never names %q", k)
+		}
+	}
+	if len(keys) < 10 {
+		t.Fatalf("found only %d schema keys: the walk is broken", len(keys))
 	}
 }

@@ -137,3 +137,23 @@ func TestReloadReachesRunningSessions(t *testing.T) {
 	}
 	absent(t, fifo)
 }
+
+// A listener adopted without its identity record (after a restart) is
+// served deny-only, whoever is behind it.
+func TestAdoptedListenerWithoutRecordIsDenyOnly(t *testing.T) {
+	d := startDaemon(t, notify.ServerConfig{})
+	tr := tu.StartTracee(t, tu.TraceeOptions{Dir: d.dir}) // hands us its listener
+	fd := tr.Listener
+	tr.Listener = -1
+	if err := d.srv.Adopt(fd, notify.Identity{Unknown: true, UID: 65534}, "session-test"); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(d.dir, "null")
+	if e := tr.Mknod(t, "", p, linux.S_IFCHR|0o666, linux.Mkdev(1, 3)); e != linux.EPERM {
+		t.Errorf("unknown identity: errno %v, want EPERM though uid 65534 is granted", e)
+	}
+	absent(t, p)
+	if got := d.srv.Sessions(); len(got) != 1 || got[0].Profile != "" {
+		t.Errorf("sessions: %+v, want one with no profile", got)
+	}
+}
