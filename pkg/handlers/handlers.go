@@ -84,6 +84,25 @@ func (o *Outcome) fail(err error, def linux.Errno) {
 	o.Errno = ErrnoOf(err, def)
 }
 
+// settle turns what a handler's resolve-decide-act step returned into the
+// answer: err fails the call; otherwise a deny or continue decision is
+// applied. It reports whether the call was emulated.
+func (o *Outcome) settle(err error) (emulated bool) {
+	if err != nil {
+		o.fail(err, linux.EPERM)
+		return false
+	}
+	switch o.Decision.Action {
+	case policy.ActionDeny:
+		o.Errno = linux.Errno(o.Decision.Errno)
+	case policy.ActionContinue:
+		o.Continue = true
+	case policy.ActionEmulate:
+		return true
+	}
+	return false
+}
+
 // ErrnoOf is the one place an error becomes the errno a caller sees: the
 // errno inside err, or def when it carries none. Never 0: an error is never
 // a success.

@@ -173,16 +173,7 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 		parent, keep = pfd, true
 		return nil
 	})
-	if err != nil {
-		out.fail(err, linux.EPERM)
-		return
-	}
-	switch out.Decision.Action {
-	case policy.ActionDeny:
-		out.Errno = linux.Errno(out.Decision.Errno)
-		return
-	case policy.ActionContinue:
-		out.Continue = true
+	if !out.settle(err) {
 		return
 	}
 	out.Effect = &nodeEffect{parent: parent, name: name, ino: ino, dev: devno}

@@ -282,16 +282,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		}
 		return nil
 	})
-	if err != nil {
-		out.fail(err, linux.EPERM)
-		return
-	}
-	switch out.Decision.Action {
-	case policy.ActionDeny:
-		out.Errno = linux.Errno(out.Decision.Errno)
-	case policy.ActionContinue:
-		out.Continue = true
-	case policy.ActionEmulate:
+	if out.settle(err) {
 		if eff != nil {
 			eff.mntns, err = linux.Dup(v.mntns)
 			if err != nil { // cannot undo later: say so now, keep the mount
@@ -313,15 +304,8 @@ func newMount(a *policy.MountArgs, flags uint64) (int, error) {
 	if err := linux.FsconfigString(fsfd, "source", a.Source); err != nil {
 		return -1, fmt.Errorf("mount -t %s: %w", a.FSType, err)
 	}
-	for _, o := range a.Options {
-		if o.HasValue {
-			err = linux.FsconfigString(fsfd, o.Name, o.Value)
-		} else {
-			err = linux.FsconfigFlag(fsfd, o.Name)
-		}
-		if err != nil {
-			return -1, fmt.Errorf("mount -t %s -o %s: %w", a.FSType, o.Name, err)
-		}
+	if err := configure(fsfd, a.Options); err != nil {
+		return -1, fmt.Errorf("mount -t %s %w", a.FSType, err)
 	}
 	for _, f := range sbFlags {
 		if flags&f.bit != 0 {
@@ -338,6 +322,23 @@ func newMount(a *policy.MountArgs, flags uint64) (int, error) {
 		return -1, fmt.Errorf("mount -t %s: %w", a.FSType, err)
 	}
 	return mfd, nil
+}
+
+// configure passes each option to the filesystem context, one by one:
+// the kernel sees exactly what the policy checked.
+func configure(fsfd int, opts []policy.MountOption) error {
+	for _, o := range opts {
+		var err error
+		if o.HasValue {
+			err = linux.FsconfigString(fsfd, o.Name, o.Value)
+		} else {
+			err = linux.FsconfigFlag(fsfd, o.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("-o %s: %w", o.Name, err)
+		}
+	}
+	return nil
 }
 
 // remount changes a mounted filesystem. With MS_BIND only the mount's
@@ -363,15 +364,8 @@ func remount(tfd int, bind bool, flags, force uint64, opts []policy.MountOption)
 		return err
 	}
 	defer linux.Close(fsfd)
-	for _, o := range opts {
-		if o.HasValue {
-			err = linux.FsconfigString(fsfd, o.Name, o.Value)
-		} else {
-			err = linux.FsconfigFlag(fsfd, o.Name)
-		}
-		if err != nil {
-			return fmt.Errorf("remount -o %s: %w", o.Name, err)
-		}
+	if err := configure(fsfd, opts); err != nil {
+		return fmt.Errorf("remount %w", err)
 	}
 	if flags&policy.MS_RDONLY != 0 {
 		if err := linux.FsconfigFlag(fsfd, "ro"); err != nil {
@@ -575,14 +569,5 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 		}
 		return linux.Umount2(name, int(flags|policy.UMOUNT_NOFOLLOW))
 	})
-	if err != nil {
-		out.fail(err, linux.EPERM)
-		return
-	}
-	switch out.Decision.Action {
-	case policy.ActionDeny:
-		out.Errno = linux.Errno(out.Decision.Errno)
-	case policy.ActionContinue:
-		out.Continue = true
-	}
+	out.settle(err)
 }
