@@ -94,27 +94,8 @@ func (p *fdStorePeer) stored() ([]string, []*os.File) {
 func TestRestartKeepsSessionsThroughFdStore(t *testing.T) {
 	testutil.RequireRoot(t)
 	tmp := testutil.PublicTempDir(t)
-	bin := filepath.Join(tmp, "fgacd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	nodes := filepath.Join(tmp, "nodes")
-	os.Mkdir(nodes, 0o1777)
-	os.Chmod(nodes, 0o1777)
-	pdir := filepath.Join(tmp, "policies")
-	os.Mkdir(pdir, 0o755)
-	os.WriteFile(filepath.Join(pdir, "p.toml"), []byte(`version = 1
-[[profile]]
-name = "kept"
-  [profile.match]
-  uid = [65534]
-  [[profile.rule]]
-  syscall = "mknod"
-  action = "emulate"
-    [profile.rule.mknod]
-    path = ["`+nodes+`/*"]
-    type = ["fifo"]
-`), 0o644)
+	bin := buildFgacd(t, tmp)
+	nodes, pdir := fifoPolicy(t, tmp)
 	cfg := filepath.Join(tmp, "fgacd.toml")
 	os.WriteFile(cfg, []byte("version = 1\n[restart]\nstate_dir = \""+tmp+"/state\"\n[metrics]\nlisten = \"\"\n[admin]\nsocket = \"\"\n"), 0o644)
 
@@ -187,27 +168,8 @@ name = "kept"
 func TestBinaryUpgradeHandsOverSessions(t *testing.T) {
 	testutil.RequireRoot(t)
 	tmp := testutil.PublicTempDir(t)
-	bin := filepath.Join(tmp, "fgacd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	nodes := filepath.Join(tmp, "nodes")
-	os.Mkdir(nodes, 0o1777)
-	os.Chmod(nodes, 0o1777)
-	pdir := filepath.Join(tmp, "policies")
-	os.Mkdir(pdir, 0o755)
-	os.WriteFile(filepath.Join(pdir, "p.toml"), []byte(`version = 1
-[[profile]]
-name = "kept"
-  [profile.match]
-  uid = [65534]
-  [[profile.rule]]
-  syscall = "mknod"
-  action = "emulate"
-    [profile.rule.mknod]
-    path = ["`+nodes+`/*"]
-    type = ["fifo"]
-`), 0o644)
+	bin := buildFgacd(t, tmp)
+	nodes, pdir := fifoPolicy(t, tmp)
 	intake := filepath.Join(tmp, "fgacd.sock")
 	cfg := filepath.Join(tmp, "fgacd.toml")
 	os.WriteFile(cfg, []byte("version = 1\n[intake]\nsocket = \""+intake+"\"\n[restart]\nstate_dir = \""+tmp+"/state\"\n[metrics]\nlisten = \"\"\n[admin]\nsocket = \"\"\n"), 0o644)
@@ -303,10 +265,7 @@ func killRunning(path string) {
 func TestSIGHUPReloadUnderTraffic(t *testing.T) {
 	testutil.RequireRoot(t)
 	tmp := testutil.PublicTempDir(t)
-	bin := filepath.Join(tmp, "fgacd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildFgacd(t, tmp)
 	pdir := filepath.Join(tmp, "policies")
 	os.Mkdir(pdir, 0o755)
 	pol := func(errno string) []byte {
@@ -381,4 +340,41 @@ func TestSIGHUPReloadUnderTraffic(t *testing.T) {
 	if e := tr.Mknod(t, "", "/tmp/fgacd-reload-x", linux.S_IFIFO|0o600, 0); e != linux.EACCES {
 		t.Errorf("after the broken reload: errno %v, want the old policy's EACCES", e)
 	}
+}
+
+// buildFgacd builds the daemon into dir.
+func buildFgacd(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "fgacd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// fifoPolicy writes a policy dir whose profile "kept" lets uid 65534 make
+// FIFOs in nodes (mode 1777).
+func fifoPolicy(t *testing.T, tmp string) (nodes, pdir string) {
+	t.Helper()
+	nodes = filepath.Join(tmp, "nodes")
+	os.Mkdir(nodes, 0o1777)
+	os.Chmod(nodes, 0o1777)
+	pdir = filepath.Join(tmp, "policies")
+	os.Mkdir(pdir, 0o755)
+	err := os.WriteFile(filepath.Join(pdir, "p.toml"), []byte(`version = 1
+[[profile]]
+name = "kept"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "mknod"
+  action = "emulate"
+    [profile.rule.mknod]
+    path = ["`+nodes+`/*"]
+    type = ["fifo"]
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes, pdir
 }
