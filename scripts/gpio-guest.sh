@@ -34,7 +34,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CACHE=${FGACD_GPIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fgacd/gpio-guest}
+CACHE=${FGACD_GPIO_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/cache}/.cache}/fgacd/gpio-guest}
 TIMEOUT=${FGACD_GPIO_TIMEOUT:-300}
 MEM=${FGACD_GPIO_MEM:-512M}
 SMP=${FGACD_GPIO_SMP:-2}
