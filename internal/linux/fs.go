@@ -158,3 +158,19 @@ func MonotonicUsec() uint64 {
 	}
 	return uint64(ts.Sec)*1e6 + uint64(ts.Nsec)/1e3
 }
+
+// FileID names a file: its mount, device and inode.
+type FileID struct {
+	MountID, Dev, Ino uint64
+}
+
+// StatID statx()es path (following it, magic links included) for its
+// mount id, device and inode: two paths with equal FileIDs are the same
+// directory on the same mount.
+func StatID(path string) (FileID, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_MNT_ID|unix.STATX_INO, &st); err != nil {
+		return FileID{}, &os.PathError{Op: "statx", Path: path, Err: err}
+	}
+	return FileID{MountID: st.Mnt_id, Dev: unix.Mkdev(st.Dev_major, st.Dev_minor), Ino: st.Ino}, nil
+}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 
 	"github.com/fgacd/fgacd/internal/linux"
@@ -129,6 +130,45 @@ type Handlers struct {
 	poolOnce sync.Once
 	pool     *nsexec.Pool
 	poolErr  error
+
+	selfOnce  sync.Once
+	selfNs    uint64       // the daemon's mount namespace inode
+	selfRoot  linux.FileID // the daemon's root
+	selfFdDir int          // /proc/self/fd (threads share the fd table and the root)
+}
+
+// sharesView reports whether the caller thread tid is in the daemon's
+// mount namespace with the daemon's root: then paths resolve for it as
+// they do for any daemon thread (statx on /proc, no fds opened). The
+// caller is blocked in its syscall and cannot change its own namespace or
+// root meanwhile; the caller validates the notification afterwards.
+func (h *Handlers) sharesView(tid int) bool {
+	h.selfOnce.Do(func() {
+		h.selfFdDir = -1
+		ns, err := linux.StatID("/proc/self/ns/mnt")
+		if err != nil {
+			return
+		}
+		root, err := linux.StatID("/")
+		if err != nil {
+			return
+		}
+		fdDir, err := linux.Open("/proc/self/fd", linux.O_PATH|linux.O_DIRECTORY, 0)
+		if err != nil {
+			return
+		}
+		h.selfNs, h.selfRoot, h.selfFdDir = ns.Ino, root, fdDir
+	})
+	if h.selfFdDir < 0 {
+		return false
+	}
+	dir := h.procRoot + "/" + strconv.Itoa(tid)
+	ns, err := linux.StatID(dir + "/ns/mnt")
+	if err != nil || ns.Ino != h.selfNs {
+		return false
+	}
+	root, err := linux.StatID(dir + "/root")
+	return err == nil && root == h.selfRoot
 }
 
 // workers returns the thread pool emulations run on, made on first use.

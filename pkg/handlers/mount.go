@@ -194,103 +194,165 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	// native root call they stand in for would (errno parity); only the
 	// caller's namespace, root and cwd are taken.
 	absolute := target[0] == '/' && (source == "" || source[0] == '/' || op == policy.MountNew)
-	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, absolute, true)
-	if err != nil {
-		out.fail(err, linux.EPERM)
-		return
-	}
-	defer v.close()
-	if err := c.Valid.IDValid(req.ID); err != nil {
-		out.fail(errGone, linux.ENOENT)
-		return
+	step := func(r resolver) (*mountEffect, error) {
+		tfd, err := r.open(target)
+		if err != nil {
+			return nil, fmt.Errorf("mount: resolve target %q: %w", target, err)
+		}
+		defer linux.Close(tfd)
+		if args.Target, err = r.name(tfd); err != nil {
+			return nil, err
+		}
+		sfd := -1
+		if op == policy.MountBind || op == policy.MountMove {
+			if sfd, err = r.open(source); err != nil {
+				return nil, fmt.Errorf("mount: resolve source %q: %w", source, err)
+			}
+			defer linux.Close(sfd)
+			if args.Source, err = r.name(sfd); err != nil {
+				return nil, err
+			}
+		}
+		out.Decision = c.Profile.Decide(out.Request)
+		out.Decided = true
+		if out.Decision.Action != policy.ActionEmulate {
+			return nil, nil
+		}
+		if err := c.Valid.IDValid(req.ID); err != nil {
+			return nil, errGone
+		}
+		return h.mountAct(op, args, attrs, prop, rec, flags, out.Decision.ForceFlags, tfd, sfd, req.Pid)
 	}
 
+	var eff *mountEffect
+	if h.sharesView(req.Pid) {
+		// The caller sees the mounts and the root this thread sees: resolve
+		// and act right here (no worker, no setns, no chroot).
+		eff, err = h.mountHere(c, absolute, step)
+	} else {
+		eff, err = h.mountInView(c, absolute, step)
+	}
+	if out.settle(err) && eff != nil {
+		out.Effect = eff
+	}
+}
+
+// resolver opens a caller's path and names what it opened, as the caller
+// sees it.
+type resolver struct {
+	dirfd int // relative paths start here
+	fdDir int // names fds through this /proc/…/fd directory
+}
+
+func (r resolver) open(p string) (int, error) {
+	return linux.Openat2(r.dirfd, p, linux.O_PATH, linux.RESOLVE_NO_MAGICLINKS)
+}
+
+func (r resolver) name(fd int) (string, error) { return fdPathIn(r.fdDir, fd) }
+
+// mountHere runs step on the session's own thread for a caller that shares
+// the daemon's mount namespace and root (checked just before, then the
+// notification validated): paths resolve the same from here.
+func (h *Handlers) mountHere(c *Call, absolute bool, step func(resolver) (*mountEffect, error)) (*mountEffect, error) {
+	if err := c.Valid.IDValid(c.Req.ID); err != nil {
+		return nil, errGone
+	}
+	r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir}
+	if !absolute {
+		cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open caller cwd: %w", err)
+		}
+		defer linux.Close(cwd)
+		if err := c.Valid.IDValid(c.Req.ID); err != nil {
+			return nil, errGone
+		}
+		r.dirfd = cwd
+	}
+	eff, err := step(r)
+	if eff != nil {
+		if eff.mntns, err = linux.Open("/proc/thread-self/ns/mnt", linux.O_RDONLY, 0); err != nil {
+			eff.mntns = -1 // cannot undo later; keep the mount
+		}
+		err = nil
+	}
+	return eff, err
+}
+
+// mountInView runs step on a thread that entered the caller's mount
+// namespace, root and cwd.
+func (h *Handlers) mountInView(c *Call, absolute bool, step func(resolver) (*mountEffect, error)) (*mountEffect, error) {
+	v, err := openView(h.procRoot, c.Req.Pid, linux.AT_FDCWD, absolute, true)
+	if err != nil {
+		return nil, err
+	}
+	defer v.close()
+	if err := c.Valid.IDValid(c.Req.ID); err != nil {
+		return nil, errGone
+	}
 	var eff *mountEffect
 	err = h.run(c, func(t *nsexec.Thread) error {
 		fdDir, err := v.enter(t, 0o022)
 		if err != nil {
 			return err
 		}
-		tfd, err := linux.Openat2(linux.AT_FDCWD, target, linux.O_PATH, linux.RESOLVE_NO_MAGICLINKS)
-		if err != nil {
-			return fmt.Errorf("mount: resolve target %q: %w", target, err)
-		}
-		defer linux.Close(tfd)
-		if args.Target, err = fdPathIn(fdDir, tfd); err != nil {
-			return err
-		}
-		sfd := -1
-		if op == policy.MountBind || op == policy.MountMove {
-			if sfd, err = linux.Openat2(linux.AT_FDCWD, source, linux.O_PATH, linux.RESOLVE_NO_MAGICLINKS); err != nil {
-				return fmt.Errorf("mount: resolve source %q: %w", source, err)
-			}
-			defer linux.Close(sfd)
-			if args.Source, err = fdPathIn(fdDir, sfd); err != nil {
-				return err
-			}
-		}
-		out.Decision = c.Profile.Decide(out.Request)
-		out.Decided = true
-		if out.Decision.Action != policy.ActionEmulate {
-			return nil
-		}
-		if err := c.Valid.IDValid(req.ID); err != nil {
-			return errGone
-		}
-		force := out.Decision.ForceFlags
-		switch op {
-		case policy.MountNew:
-			mfd, err := newMount(args, attrs|force)
-			if err != nil {
-				return err
-			}
-			if err := linux.MoveMount(mfd, tfd); err != nil {
-				linux.Close(mfd)
-				return fmt.Errorf("mount %s: %w", args.Target, err)
-			}
-			eff = &mountEffect{h: h, mfd: mfd, tid: req.Pid}
-		case policy.MountBind:
-			mfd, err := linux.OpenTree(sfd, rec)
-			if err != nil {
-				return fmt.Errorf("mount --bind %s: %w", args.Source, err)
-			}
-			// A bind keeps the source's flags (MS_BIND ignores the rest);
-			// only what the policy forces is added.
-			if set := mountAttrs(force); set != 0 {
-				if err := linux.MountSetattr(mfd, rec, set, 0, 0); err != nil {
-					linux.Close(mfd)
-					return fmt.Errorf("mount --bind %s: %w", args.Source, err)
-				}
-			}
-			if err := linux.MoveMount(mfd, tfd); err != nil {
-				linux.Close(mfd)
-				return fmt.Errorf("mount --bind %s %s: %w", args.Source, args.Target, err)
-			}
-			eff = &mountEffect{h: h, mfd: mfd, tid: req.Pid}
-		case policy.MountRemount:
-			return remount(tfd, flags&policy.MS_BIND != 0, attrs|force, force, args.Options)
-		case policy.MountPropagation:
-			if err := mustBeMountRoot(tfd, args.Target); err != nil {
-				return err
-			}
-			return linux.MountSetattr(tfd, rec, 0, 0, prop)
-		case policy.MountMove:
-			if err := mustBeMountRoot(sfd, args.Source); err != nil {
-				return err
-			}
-			return linux.MoveMount(sfd, tfd)
-		}
-		return nil
+		eff, err = step(resolver{dirfd: linux.AT_FDCWD, fdDir: fdDir})
+		return err
 	})
-	if out.settle(err) {
-		if eff != nil {
-			eff.mntns, err = linux.Dup(v.mntns)
-			if err != nil { // cannot undo later: say so now, keep the mount
-				eff.mntns = -1
-			}
-			out.Effect = eff
+	if eff != nil {
+		if eff.mntns, err = linux.Dup(v.mntns); err != nil {
+			eff.mntns = -1 // cannot undo later; keep the mount
 		}
+		err = nil
 	}
+	return eff, err
+}
+
+// mountAct does the decided mount on the resolved fds.
+func (h *Handlers) mountAct(op policy.MountOp, args *policy.MountArgs, attrs, prop uint64, rec bool, flags, force uint64, tfd, sfd, tid int) (*mountEffect, error) {
+	switch op {
+	case policy.MountNew:
+		mfd, err := newMount(args, attrs|force)
+		if err != nil {
+			return nil, err
+		}
+		if err := linux.MoveMount(mfd, tfd); err != nil {
+			linux.Close(mfd)
+			return nil, fmt.Errorf("mount %s: %w", args.Target, err)
+		}
+		return &mountEffect{h: h, mfd: mfd, tid: tid, mntns: -1}, nil
+	case policy.MountBind:
+		mfd, err := linux.OpenTree(sfd, rec)
+		if err != nil {
+			return nil, fmt.Errorf("mount --bind %s: %w", args.Source, err)
+		}
+		// A bind keeps the source's flags (MS_BIND ignores the rest);
+		// only what the policy forces is added.
+		if set := mountAttrs(force); set != 0 {
+			if err := linux.MountSetattr(mfd, rec, set, 0, 0); err != nil {
+				linux.Close(mfd)
+				return nil, fmt.Errorf("mount --bind %s: %w", args.Source, err)
+			}
+		}
+		if err := linux.MoveMount(mfd, tfd); err != nil {
+			linux.Close(mfd)
+			return nil, fmt.Errorf("mount --bind %s %s: %w", args.Source, args.Target, err)
+		}
+		return &mountEffect{h: h, mfd: mfd, tid: tid, mntns: -1}, nil
+	case policy.MountRemount:
+		return nil, remount(tfd, flags&policy.MS_BIND != 0, attrs|force, force, args.Options)
+	case policy.MountPropagation:
+		if err := mustBeMountRoot(tfd, args.Target); err != nil {
+			return nil, err
+		}
+		return nil, linux.MountSetattr(tfd, rec, 0, 0, prop)
+	case policy.MountMove:
+		if err := mustBeMountRoot(sfd, args.Source); err != nil {
+			return nil, err
+		}
+		return nil, linux.MoveMount(sfd, tfd)
+	}
+	return nil, nil
 }
 
 // newMount builds a detached mount of a new filesystem with the fd-based
