@@ -308,6 +308,47 @@ func (h *Handlers) mountInView(c *Call, absolute bool, step func(resolver) (*mou
 	return eff, err
 }
 
+// umountHere runs step for a caller that shares the daemon's view, on the
+// session's own thread (step fchdirs: that needs a thread with its own
+// fs_struct, which the runner gives and puts back).
+func (h *Handlers) umountHere(c *Call, absolute bool, step func(resolver) error) error {
+	if err := c.Valid.IDValid(c.Req.ID); err != nil {
+		return errGone
+	}
+	r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir}
+	if !absolute {
+		cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
+		if err != nil {
+			return fmt.Errorf("open caller cwd: %w", err)
+		}
+		defer linux.Close(cwd)
+		if err := c.Valid.IDValid(c.Req.ID); err != nil {
+			return errGone
+		}
+		r.dirfd = cwd
+	}
+	return h.run(c, func(*nsexec.Thread) error { return step(r) })
+}
+
+// umountInView runs step on a thread that entered the caller's view.
+func (h *Handlers) umountInView(c *Call, absolute bool, step func(resolver) error) error {
+	v, err := openView(h.procRoot, c.Req.Pid, linux.AT_FDCWD, absolute, true)
+	if err != nil {
+		return err
+	}
+	defer v.close()
+	if err := c.Valid.IDValid(c.Req.ID); err != nil {
+		return errGone
+	}
+	return h.run(c, func(t *nsexec.Thread) error {
+		fdDir, err := v.enter(t, 0o022)
+		if err != nil {
+			return err
+		}
+		return step(resolver{dirfd: linux.AT_FDCWD, fdDir: fdDir})
+	})
+}
+
 // mountAct does the decided mount on the resolved fds.
 func (h *Handlers) mountAct(op policy.MountOp, args *policy.MountArgs, attrs, prop uint64, rec bool, flags, force uint64, tfd, sfd, tid int) (*mountEffect, error) {
 	switch op {
@@ -561,32 +602,18 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 	// Mount and umount resolve and act with root's file access, as the
 	// native root call they stand in for would (errno parity); only the
 	// caller's namespace, root and cwd are taken.
-	v, err := openView(h.procRoot, req.Pid, linux.AT_FDCWD, target[0] == '/', true)
-	if err != nil {
-		out.fail(err, linux.EPERM)
-		return
-	}
-	defer v.close()
-	if err := c.Valid.IDValid(req.ID); err != nil {
-		out.fail(errGone, linux.ENOENT)
-		return
-	}
-	err = h.run(c, func(t *nsexec.Thread) error {
-		fdDir, err := v.enter(t, 0o022)
-		if err != nil {
-			return err
-		}
+	step := func(r resolver) error {
 		oflags := uint64(linux.O_PATH)
 		if flags&policy.UMOUNT_NOFOLLOW != 0 {
 			oflags |= linux.O_NOFOLLOW
 		}
-		tfd, err := linux.Openat2(linux.AT_FDCWD, target, oflags, linux.RESOLVE_NO_MAGICLINKS)
+		tfd, err := linux.Openat2(r.dirfd, target, oflags, linux.RESOLVE_NO_MAGICLINKS)
 		if err != nil {
 			return fmt.Errorf("umount %q: %w", target, err)
 		}
 		mi, err := linux.FdMountInfo(tfd)
 		if err == nil {
-			args.Target, err = fdPathIn(fdDir, tfd)
+			args.Target, err = r.name(tfd)
 		}
 		linux.Close(tfd) // an open fd on the mount would make it busy
 		if err != nil {
@@ -630,6 +657,13 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 			return errGone
 		}
 		return linux.Umount2(name, int(flags|policy.UMOUNT_NOFOLLOW))
-	})
+	}
+	if h.sharesView(req.Pid) {
+		// Same namespace and root as the daemon: resolve from here; only
+		// the fchdir needs a thread of its own (the session's, locked).
+		err = h.umountHere(c, target[0] == '/', step)
+	} else {
+		err = h.umountInView(c, target[0] == '/', step)
+	}
 	out.settle(err)
 }
