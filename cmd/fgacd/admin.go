@@ -31,8 +31,8 @@ func serveAdmin(ctx context.Context, path string, srv *notify.Server, policyVers
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
-	if err := removeStaleSocket(path); err != nil {
-		return nil, err
+	if err := notify.RemoveStaleSocket(path); err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
 	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
@@ -60,18 +60,6 @@ func serveAdmin(ctx context.Context, path string, srv *notify.Server, policyVers
 		}
 		return nil
 	}, nil
-}
-
-// removeStaleSocket removes a socket file nobody answers on.
-func removeStaleSocket(path string) error {
-	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return fmt.Errorf("admin socket %s: another fgacd is listening there", path)
-	}
-	return os.Remove(path)
 }
 
 // cmdStatus lists live sessions from a running daemon.

@@ -102,8 +102,8 @@ func Listen(cfg ServerConfig, opener Opener, log *zap.Logger, m *metrics.Metrics
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
 		return nil, fmt.Errorf("intake socket: %w", err)
 	}
-	if err := removeStale(cfg.Path); err != nil {
-		return nil, err
+	if err := RemoveStaleSocket(cfg.Path); err != nil {
+		return nil, fmt.Errorf("intake socket: %w", err)
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: cfg.Path, Net: "unix"})
 	if err != nil {
@@ -130,23 +130,26 @@ func NewServer(ln *net.UnixListener, cfg ServerConfig, opener Opener, log *zap.L
 	}
 }
 
-func removeStale(path string) error {
+// RemoveStaleSocket removes the socket file at path if nothing answers on
+// it (left by a crash). A live listener there, or a file that is not a
+// socket, is an error; a missing file is not.
+func RemoveStaleSocket(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("intake socket: %w", err)
+		return err
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("intake socket: %s exists and is not a socket", path)
+		return fmt.Errorf("%s exists and is not a socket", path)
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return fmt.Errorf("intake socket: %s: another fgacd is listening there", path)
+		return fmt.Errorf("%s: another fgacd is listening there", path)
 	}
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("intake socket: remove stale %s: %w", path, err)
+		return fmt.Errorf("remove stale %s: %w", path, err)
 	}
 	return nil
 }
