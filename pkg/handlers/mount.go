@@ -225,13 +225,18 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	}
 
 	var eff *mountEffect
-	if h.sharesView(req.Pid) {
-		// The caller sees the mounts and the root this thread sees: resolve
-		// and act right here (no worker, no setns, no chroot).
-		eff, err = h.mountHere(c, absolute, step)
-	} else {
-		eff, err = h.mountInView(c, absolute, step)
-	}
+	err = h.inCallersView(c, absolute, false, func(r resolver) error {
+		var err error
+		if eff, err = step(r); eff != nil {
+			// To take the mount off again should the caller never see
+			// the answer, keep its namespace; without it, keep the mount.
+			if eff.mntns, err = r.keepNS(); err != nil {
+				eff.mntns = -1
+			}
+			err = nil
+		}
+		return err
+	})
 	if out.settle(err) && eff != nil {
 		out.Effect = eff
 	}
@@ -242,6 +247,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 type resolver struct {
 	dirfd int // relative paths start here
 	fdDir int // names fds through this /proc/…/fd directory
+	mntns int // the caller's mount namespace; -1: the daemon's
 }
 
 func (r resolver) open(p string) (int, error) {
@@ -250,88 +256,46 @@ func (r resolver) open(p string) (int, error) {
 
 func (r resolver) name(fd int) (string, error) { return fdPathIn(r.fdDir, fd) }
 
-// mountHere runs step on the session's own thread for a caller that shares
-// the daemon's mount namespace and root (checked just before, then the
-// notification validated): paths resolve the same from here.
-func (h *Handlers) mountHere(c *Call, absolute bool, step func(resolver) (*mountEffect, error)) (*mountEffect, error) {
-	if err := c.Valid.IDValid(c.Req.ID); err != nil {
-		return nil, errGone
+// keepNS returns an fd on the caller's mount namespace for the caller to own.
+func (r resolver) keepNS() (int, error) {
+	if r.mntns >= 0 {
+		return linux.Dup(r.mntns)
 	}
-	r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir}
-	if !absolute {
-		cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
-		if err != nil {
-			return nil, fmt.Errorf("open caller cwd: %w", err)
-		}
-		defer linux.Close(cwd)
-		if err := c.Valid.IDValid(c.Req.ID); err != nil {
-			return nil, errGone
-		}
-		r.dirfd = cwd
-	}
-	eff, err := step(r)
-	if eff != nil {
-		if eff.mntns, err = linux.Open("/proc/thread-self/ns/mnt", linux.O_RDONLY, 0); err != nil {
-			eff.mntns = -1 // cannot undo later; keep the mount
-		}
-		err = nil
-	}
-	return eff, err
+	return linux.Open("/proc/thread-self/ns/mnt", linux.O_RDONLY, 0)
 }
 
-// mountInView runs step on a thread that entered the caller's mount
-// namespace, root and cwd.
-func (h *Handlers) mountInView(c *Call, absolute bool, step func(resolver) (*mountEffect, error)) (*mountEffect, error) {
-	v, err := openView(h.procRoot, c.Req.Pid, linux.AT_FDCWD, absolute, true)
-	if err != nil {
-		return nil, err
-	}
-	defer v.close()
-	if err := c.Valid.IDValid(c.Req.ID); err != nil {
-		return nil, errGone
-	}
-	var eff *mountEffect
-	err = h.run(c, func(t *nsexec.Thread) error {
-		fdDir, err := v.enter(t, 0o022)
-		if err != nil {
-			return err
-		}
-		eff, err = step(resolver{dirfd: linux.AT_FDCWD, fdDir: fdDir})
-		return err
-	})
-	if eff != nil {
-		if eff.mntns, err = linux.Dup(v.mntns); err != nil {
-			eff.mntns = -1 // cannot undo later; keep the mount
-		}
-		err = nil
-	}
-	return eff, err
-}
-
-// umountHere runs step for a caller that shares the daemon's view, on the
-// session's own thread (step fchdirs: that needs a thread with its own
-// fs_struct, which the runner gives and puts back).
-func (h *Handlers) umountHere(c *Call, absolute bool, step func(resolver) error) error {
-	if err := c.Valid.IDValid(c.Req.ID); err != nil {
-		return errGone
-	}
-	r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir}
-	if !absolute {
-		cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
-		if err != nil {
-			return fmt.Errorf("open caller cwd: %w", err)
-		}
-		defer linux.Close(cwd)
+// inCallersView runs step with a resolver for the caller's view, by one
+// of two roads:
+//
+//   - The caller shares the daemon's mount namespace and root (statx on
+//     /proc, then the notification validated; the caller is blocked and
+//     cannot change either): paths resolve from here as for the caller, so
+//     step runs on the session's thread, or with onThread on that thread
+//     locked with its own fs_struct (for a step that fchdirs).
+//   - Otherwise: on a worker thread that entered the caller's mount
+//     namespace, root and cwd (nsexec), opened through /proc/TID.
+func (h *Handlers) inCallersView(c *Call, absolute, onThread bool, step func(resolver) error) error {
+	if h.sharesView(c.Req.Pid) {
 		if err := c.Valid.IDValid(c.Req.ID); err != nil {
 			return errGone
 		}
-		r.dirfd = cwd
+		r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir, mntns: -1}
+		if !absolute {
+			cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
+			if err != nil {
+				return fmt.Errorf("open caller cwd: %w", err)
+			}
+			defer linux.Close(cwd)
+			if err := c.Valid.IDValid(c.Req.ID); err != nil {
+				return errGone
+			}
+			r.dirfd = cwd
+		}
+		if onThread {
+			return h.run(c, func(*nsexec.Thread) error { return step(r) })
+		}
+		return step(r)
 	}
-	return h.run(c, func(*nsexec.Thread) error { return step(r) })
-}
-
-// umountInView runs step on a thread that entered the caller's view.
-func (h *Handlers) umountInView(c *Call, absolute bool, step func(resolver) error) error {
 	v, err := openView(h.procRoot, c.Req.Pid, linux.AT_FDCWD, absolute, true)
 	if err != nil {
 		return err
@@ -345,7 +309,7 @@ func (h *Handlers) umountInView(c *Call, absolute bool, step func(resolver) erro
 		if err != nil {
 			return err
 		}
-		return step(resolver{dirfd: linux.AT_FDCWD, fdDir: fdDir})
+		return step(resolver{dirfd: linux.AT_FDCWD, fdDir: fdDir, mntns: v.mntns})
 	})
 }
 
@@ -658,12 +622,7 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 		}
 		return linux.Umount2(name, int(flags|policy.UMOUNT_NOFOLLOW))
 	}
-	if h.sharesView(req.Pid) {
-		// Same namespace and root as the daemon: resolve from here; only
-		// the fchdir needs a thread of its own (the session's, locked).
-		err = h.umountHere(c, target[0] == '/', step)
-	} else {
-		err = h.umountInView(c, target[0] == '/', step)
-	}
+	// The step fchdirs: it needs a thread with its own fs_struct.
+	err = h.inCallersView(c, target[0] == '/', true, step)
 	out.settle(err)
 }
