@@ -44,6 +44,7 @@ type Request struct {
 	Mknod   *MknodArgs
 	Mount   *MountArgs
 	Umount  *UmountArgs
+	GPIO    *GPIOArgs // gpio_open and gpio_line
 }
 
 // Decision is the outcome of Decide.
@@ -242,6 +243,10 @@ func compileProfile(s *Spec, ps *ProfileSpec) *Profile {
 			}
 		case rs.Umount != nil:
 			r.args = compileUmount(rs.Umount, action)
+		case rs.GPIOOpen != nil:
+			r.args = compileGPIOOpen(rs.GPIOOpen)
+		case rs.GPIOLine != nil:
+			r.args = compileGPIOLine(rs.GPIOLine, action)
 		}
 		if r.args != nil {
 			p.needsArgs[rs.Syscall] = true

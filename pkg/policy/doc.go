@@ -14,8 +14,9 @@
 //	Validate *Spec → ordered named checks (names, globs, errnos, ranges,
 //	         mount flags and option constraints, and the safety rules:
 //	         continue never depends on pointer arguments; emulate always
-//	         names path, type and device numbers for mknod, and target,
-//	         fstype, source or propagation for mount and umount).
+//	         names path, type and device numbers for mknod; target,
+//	         fstype, source or propagation for mount and umount; and the
+//	         chip for gpio_open and gpio_line).
 //	Compile  specs → *Set: immutable, safe for concurrent use.
 //	Decide   Set.Select(Identity) → *Profile; Profile.Decide(Request) →
 //	         Decision. Pure, no allocation, fail closed: anything unmatched

@@ -50,7 +50,8 @@ func TestDocsExamplesValidate(t *testing.T) {
 
 // TestDocsNameEveryKey keeps the reference complete: every key of the
 // schema (the toml tags of Spec and what it holds) is named in
-// docs/policy.md, and so is every syscall, action and mount flag name.
+// docs/policy.md, and so is every syscall, action, mount flag and GPIO
+// line flag name.
 func TestDocsNameEveryKey(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "policy.md"))
 	if err != nil {
@@ -79,6 +80,10 @@ func TestDocsNameEveryKey(t *testing.T) {
 	}
 	walk(reflect.TypeOf(policy.Spec{}))
 	names := append(append(append(keys, policy.KnownSyscalls()...), policy.KnownActions()...), policy.KnownMountFlags()...)
+	// GPIO flag names are common words ("input"): look for them as code.
+	for _, f := range policy.KnownGPIOFlags() {
+		names = append(names, "`"+f+"`")
+	}
 	for _, k := range names {
 		if !strings.Contains(string(doc), k) {
 			t.Errorf("docs/policy.md never names %q", k)

@@ -30,6 +30,10 @@ func FuzzParse(f *testing.F) {
 		"mount = { op = [\"rbind\", \"propagation\"], source = [\"/s/*\"], target = [\"/t/*\"], propagation = [\"slave\"], force_flags = [\"nodev\"] } }, " +
 		"{ syscall = \"umount\", action = \"deny\", umount = { flags = [\"force\"] } }]\n"))
 	f.Add([]byte("version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.mount.options]\nsize = \"<=18446744073709551615\"\nmode = \"|\"\n"))
+	f.Add([]byte(gpioPolicy))
+	f.Add([]byte("version = 1\n[[profile]]\nname = \"g\"\nmatch = { any = true }\nrule = [{ syscall = \"gpio_line\", action = \"emulate\", " +
+		"gpio_line = { chip = [\"s*\"], lines = [\"0-4294967295\"], names = [\"*\"], flags = [\"debounce\"] } }, " +
+		"{ syscall = \"gpio_open\", action = \"continue\" }]\n"))
 
 	reqs := []policy.Request{
 		{Syscall: "mknod"},
@@ -43,6 +47,11 @@ func FuzzParse(f *testing.F) {
 		{Syscall: "mount", Mount: &policy.MountArgs{Op: policy.MountRemount, Target: "/run/app/t", Flags: 1<<64 - 1}},
 		{Syscall: "umount"},
 		{Syscall: "umount", Umount: &policy.UmountArgs{Target: "/tmp/fgacd-demo/mnt1", Flags: policy.MNT_DETACH}},
+		{Syscall: "gpio_open"},
+		{Syscall: "gpio_open", GPIO: &policy.GPIOArgs{Chip: "sim-a", Path: "/dev/gpiochip0"}},
+		{Syscall: "gpio_line"},
+		{Syscall: "gpio_line", GPIO: &policy.GPIOArgs{Chip: "sim-a", Lines: []uint32{0, 5, 1<<32 - 1}, Names: []string{"", "reset"}, Flags: 1<<64 - 1}},
+		{Syscall: "gpio_line", GPIO: &policy.GPIOArgs{Chip: "s"}},
 		{Syscall: "other"},
 	}
 	ids := []policy.Identity{
@@ -92,6 +101,8 @@ func hasArgs(req policy.Request) bool {
 		return req.Mount != nil
 	case "umount":
 		return req.Umount != nil
+	case "gpio_open", "gpio_line":
+		return req.GPIO != nil
 	}
 	return false
 }

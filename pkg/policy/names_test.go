@@ -44,7 +44,7 @@ func TestNames(t *testing.T) {
 	if got := policy.KnownActions(); !slices.Equal(got, []string{"continue", "deny", "emulate"}) {
 		t.Errorf("KnownActions() = %v", got)
 	}
-	if got := policy.KnownSyscalls(); !slices.Equal(got, []string{"mknod", "mount", "umount"}) {
+	if got := policy.KnownSyscalls(); !slices.Equal(got, []string{"gpio_line", "gpio_open", "mknod", "mount", "umount"}) {
 		t.Errorf("KnownSyscalls() = %v", got)
 	}
 	if policy.ActionDeny.String() != "deny" || policy.ActionEmulate.String() != "emulate" || policy.ActionContinue.String() != "continue" {

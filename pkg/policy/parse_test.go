@@ -104,6 +104,26 @@ name = "a"
 			line: 5, col: 1, key: "profile[0].rule[0].umount.path", msg: "unknown key (want one of: flags, target)",
 		},
 		{
+			name: "unknown key in a gpio_line table",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\nsyscall = \"gpio_line\"\n[profile.rule.gpio_line]\nchip = [\"sim\"]\nline = [1]\n",
+			line: 7, col: 1, key: "profile[0].rule[0].gpio_line.line", msg: "unknown key (want one of: chip, flags, lines, names)",
+		},
+		{
+			name: "unknown key in a gpio_open table",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\ngpio_open = { chip = [\"sim\"], path = [\"/dev/gpiochip0\"] }\n",
+			line: 4, col: 31, key: "profile[0].rule[0].gpio_open.path", msg: "unknown key (want one of: chip)",
+		},
+		{
+			name: "bad line range",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.gpio_line]\nlines = [\"1-\"]\n",
+			line: 5, col: 10, key: "profile[0].rule[0].gpio_line.lines[0]", msg: `bad range "1-"`,
+		},
+		{
+			name: "chip label that is not a list",
+			src:  "version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.gpio_line]\nchip = \"sim\"\n",
+			line: 5, col: 1, key: "profile[0].rule[0].gpio_line.chip", msg: "want an array, got a string",
+		},
+		{
 			name: "option constraint of the wrong type",
 			src:  "version = 1\n[[profile]]\n[[profile.rule]]\n[profile.rule.mount.options]\nmode = \"0700\"\nsize = 16777216\n",
 			line: 6, col: 1, key: "profile[0].rule[0].mount.options.size", msg: `want a string ("<=N", "a|b", "*" or ""), got an integer`,

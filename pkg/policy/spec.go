@@ -77,9 +77,11 @@ type RuleSpec struct {
 	Errno   string `toml:"errno,omitempty"`
 	// Argument conditions: at most one table, the one named by the
 	// syscall.
-	Mknod  *MknodSpec  `toml:"mknod,omitempty"`
-	Mount  *MountSpec  `toml:"mount,omitempty"`
-	Umount *UmountSpec `toml:"umount,omitempty"`
+	Mknod    *MknodSpec    `toml:"mknod,omitempty"`
+	Mount    *MountSpec    `toml:"mount,omitempty"`
+	Umount   *UmountSpec   `toml:"umount,omitempty"`
+	GPIOOpen *GPIOOpenSpec `toml:"gpio_open,omitempty"`
+	GPIOLine *GPIOLineSpec `toml:"gpio_line,omitempty"`
 }
 
 // MknodSpec holds the argument conditions of a mknod rule. All are optional;
@@ -112,6 +114,24 @@ type MountSpec struct {
 type UmountSpec struct {
 	Target []string `toml:"target,omitempty"` // globs on the resolved target
 	Flags  []string `toml:"flags,omitempty"`  // force, detach, expire, nofollow
+}
+
+// GPIOOpenSpec holds the argument conditions of a gpio_open rule: an
+// open of a GPIO chip's character device.
+type GPIOOpenSpec struct {
+	Chip []string `toml:"chip,omitempty"` // globs on the chip label
+}
+
+// GPIOLineSpec holds the argument conditions of a gpio_line rule: a line
+// request on a chip. Every requested line must be allowed by lines or
+// names. In emulate rules flags is an allowlist even when absent: then it
+// is GPIODefaultFlags. In deny and continue rules an absent key is no
+// condition.
+type GPIOLineSpec struct {
+	Chip  []string `toml:"chip,omitempty"`  // globs on the chip label
+	Lines []Range  `toml:"lines,omitempty"` // line offsets
+	Names []string `toml:"names,omitempty"` // globs on line names
+	Flags []string `toml:"flags,omitempty"` // allowed line flags (KnownGPIOFlags)
 }
 
 // Range is an inclusive range of numbers. In TOML it is an integer, or a
@@ -329,6 +349,16 @@ func (d *decoder) rule(path string, m map[string]any, r *RuleSpec) {
 			r.Umount = &UmountSpec{}
 			d.umount(k, d.tableOf(k, v), r.Umount)
 		}},
+		field{"gpio_open", func(k string, v any) {
+			r.GPIOOpen = &GPIOOpenSpec{}
+			d.table(k, d.tableOf(k, v),
+				field{"chip", func(k string, v any) { r.GPIOOpen.Chip = d.strs(k, v) }},
+			)
+		}},
+		field{"gpio_line", func(k string, v any) {
+			r.GPIOLine = &GPIOLineSpec{}
+			d.gpioLine(k, d.tableOf(k, v), r.GPIOLine)
+		}},
 	)
 }
 
@@ -371,6 +401,15 @@ func (d *decoder) mount(path string, m map[string]any, a *MountSpec) {
 func (d *decoder) umount(path string, m map[string]any, a *UmountSpec) {
 	d.table(path, m,
 		field{"target", func(k string, v any) { a.Target = d.strs(k, v) }},
+		field{"flags", func(k string, v any) { a.Flags = d.strs(k, v) }},
+	)
+}
+
+func (d *decoder) gpioLine(path string, m map[string]any, a *GPIOLineSpec) {
+	d.table(path, m,
+		field{"chip", func(k string, v any) { a.Chip = d.strs(k, v) }},
+		field{"lines", func(k string, v any) { a.Lines = d.ranges(k, v) }},
+		field{"names", func(k string, v any) { a.Names = d.strs(k, v) }},
 		field{"flags", func(k string, v any) { a.Flags = d.strs(k, v) }},
 	)
 }

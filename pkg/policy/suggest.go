@@ -12,8 +12,9 @@ import (
 // learn-mode profile recorded them) and nothing else: one emulate rule per
 // distinct request, each as narrow as its arguments allow — exact paths
 // (glob characters escaped), exact device numbers, the asked mode as
-// mode_max, exact mount options. The draft is meant to be read and edited
-// before use; `fgacd check` accepts it as it is.
+// mode_max, exact mount options, exact GPIO chip labels, line offsets and
+// line flags. The draft is meant to be read and edited before use;
+// `fgacd check` accepts it as it is.
 func Suggest(profile string, uids []uint32, reqs []Request) ([]byte, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Drafted by fgacd policy suggest from learn-mode records: one rule per\n")
@@ -88,22 +89,59 @@ func suggestRule(r Request) (string, bool) {
 		if names := UmountFlagNames(a.Flags); len(names) > 0 {
 			fmt.Fprintf(&b, "    flags = [%s]\n", quoteAll(names))
 		}
+	case r.Syscall == "gpio_open" && r.GPIO != nil && r.GPIO.Chip != "":
+		fmt.Fprintf(&b, "  syscall = \"gpio_open\"\n  action = \"emulate\"\n    [profile.rule.gpio_open]\n    chip = [%q]\n",
+			escapeGlob(r.GPIO.Chip))
+	case r.Syscall == "gpio_line" && r.GPIO != nil && r.GPIO.Chip != "" && len(r.GPIO.Lines) > 0:
+		a := r.GPIO
+		if a.Flags&^GPIOFlagsKnown != 0 {
+			return "", false // a flag no rule can name, so none can grant it
+		}
+		fmt.Fprintf(&b, "  syscall = \"gpio_line\"\n  action = \"emulate\"\n    [profile.rule.gpio_line]\n    chip = [%q]\n",
+			escapeGlob(a.Chip))
+		lines := slices.Clone(a.Lines)
+		slices.Sort(lines)
+		fmt.Fprintf(&b, "    lines = [%s]\n", joinUints(slices.Compact(lines)))
+		if named := lineNames(a); named != "" {
+			fmt.Fprintf(&b, "    # line names: %s\n", named)
+		}
+		// No flags key means GPIODefaultFlags, which covers a request for
+		// none; otherwise exactly the flags asked for.
+		if names := a.Flags.Names(); len(names) > 0 {
+			fmt.Fprintf(&b, "    flags = [%s]\n", quoteAll(names))
+		}
 	default:
 		return "", false
 	}
 	return b.String(), true
 }
 
+// lineNames lists "offset = name" for the named lines of a, for a comment
+// that tells the reader which lines the offsets are.
+func lineNames(a *GPIOArgs) string {
+	var parts []string
+	for i, off := range a.Lines {
+		if i < len(a.Names) && a.Names[i] != "" {
+			parts = append(parts, fmt.Sprintf("%d = %q", off, a.Names[i]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // globEscape makes a path match only itself under path.Match.
-func globEscape(p string) string {
+func globEscape(p string) string { return path.Clean(escapeGlob(p)) }
+
+// escapeGlob makes s match only itself under path.Match. Unlike
+// globEscape it leaves s otherwise as is: a chip label is not a path.
+func escapeGlob(s string) string {
 	var b strings.Builder
-	for _, c := range p {
+	for _, c := range s {
 		if strings.ContainsRune(`*?[\`, c) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(c)
 	}
-	return path.Clean(b.String())
+	return b.String()
 }
 
 func joinUints(u []uint32) string {

@@ -20,11 +20,21 @@ type syscallInfo struct {
 // legacy umount(2). The new mount API (fsopen, fsconfig, fsmount,
 // move_mount, open_tree, fspick, mount_setattr) has no name: filters
 // built for fgacd answer it with ENOSYS, so callers fall back to mount(2).
-// Later: gpio_open, gpio_line.
+//
+// The GPIO names are not syscalls but what a call means for a GPIO chip
+// character device: "gpio_open" is an open(2), openat(2) or openat2(2)
+// of /dev/gpiochipN; "gpio_line" is a line request ioctl(2) on a chip fd
+// (GPIO_V2_GET_LINE_IOCTL, or v1 GPIO_GET_LINEHANDLE_IOCTL and
+// GPIO_GET_LINEEVENT_IOCTL). All their conditions count as pointer
+// arguments: the chip comes from a path in caller memory (gpio_open) or
+// from the caller's fd table, which another thread can change
+// (gpio_line), and lines and flags from a request struct in caller memory.
 var syscalls = map[string]syscallInfo{
-	"mknod":  {argTable: "mknod", pointerArgs: []string{"path"}},
-	"mount":  {argTable: "mount", pointerArgs: []string{"fstype", "source", "target", "options"}},
-	"umount": {argTable: "umount", pointerArgs: []string{"target"}},
+	"mknod":     {argTable: "mknod", pointerArgs: []string{"path"}},
+	"mount":     {argTable: "mount", pointerArgs: []string{"fstype", "source", "target", "options"}},
+	"umount":    {argTable: "umount", pointerArgs: []string{"target"}},
+	"gpio_open": {argTable: "gpio_open", pointerArgs: []string{"chip"}},
+	"gpio_line": {argTable: "gpio_line", pointerArgs: []string{"chip", "lines", "names", "flags"}},
 }
 
 // KnownSyscalls returns the canonical syscall names rules may use, sorted.

@@ -35,6 +35,7 @@ var checks = []check{
 	{"types", checkTypes},
 	{"mount", checkMount},
 	{"mount-options", checkMountOptions},
+	{"gpio", checkGPIO},
 	{"continue", checkContinue},
 	{"emulate", checkEmulate},
 }
@@ -190,6 +191,7 @@ const (
 	globText     globKind = iota // any string
 	globPath                     // an absolute, clean path
 	globMaybeAbs                 // a name, or an absolute clean path (mount sources)
+	globName                     // a chip label or line name: never empty
 )
 
 func checkGlobs(s *Spec, r *report) {
@@ -198,11 +200,15 @@ func checkGlobs(s *Spec, r *report) {
 			r.add(key, "bad glob %q: %v", pat, err)
 			return
 		}
+		if kind == globName && pat == "" {
+			r.add(key, "empty pattern never matches: chip labels are never empty, and an unnamed line is matched by offset only")
+			return
+		}
 		if kind == globPath && !strings.HasPrefix(pat, "/") {
 			r.add(key, "pattern %q must be an absolute path", pat)
 			return
 		}
-		if kind != globText && strings.HasPrefix(pat, "/") && path.Clean(pat) != pat {
+		if (kind == globPath || kind == globMaybeAbs) && strings.HasPrefix(pat, "/") && path.Clean(pat) != pat {
 			// Requests carry cleaned paths, so this could never match.
 			r.add(key, "pattern %q is not a clean path (want %q)", pat, path.Clean(pat))
 		}
@@ -240,6 +246,13 @@ func checkGlobs(s *Spec, r *report) {
 			}
 			if u := rule.Umount; u != nil {
 				list(k+".umount.target", u.Target, globPath)
+			}
+			if g := rule.GPIOOpen; g != nil {
+				list(k+".gpio_open.chip", g.Chip, globName)
+			}
+			if g := rule.GPIOLine; g != nil {
+				list(k+".gpio_line.chip", g.Chip, globName)
+				list(k+".gpio_line.names", g.Names, globName)
 			}
 		}
 	}
@@ -343,6 +356,19 @@ func (rule *RuleSpec) argTables() []argTable {
 			{"flags", u.Flags != nil, len(u.Flags)},
 		}, false})
 	}
+	if g := rule.GPIOOpen; g != nil {
+		out = append(out, argTable{"gpio_open", []listKey{
+			{"chip", g.Chip != nil, len(g.Chip)},
+		}, false})
+	}
+	if g := rule.GPIOLine; g != nil {
+		out = append(out, argTable{"gpio_line", []listKey{
+			{"chip", g.Chip != nil, len(g.Chip)},
+			{"lines", g.Lines != nil, len(g.Lines)},
+			{"names", g.Names != nil, len(g.Names)},
+			{"flags", g.Flags != nil, len(g.Flags)},
+		}, false})
+	}
 	return out
 }
 
@@ -375,10 +401,12 @@ func checkArguments(s *Spec, r *report) {
 	})
 }
 
-// Linux dev_t as the kernel decodes it for mknod: 12-bit major, 20-bit minor.
+// Linux dev_t as the kernel decodes it for mknod: 12-bit major, 20-bit
+// minor. GPIO line offsets are __u32 in the uapi structs.
 const (
-	maxMajor = 1<<12 - 1
-	maxMinor = 1<<20 - 1
+	maxMajor    = 1<<12 - 1
+	maxMinor    = 1<<20 - 1
+	maxGPIOLine = 1<<32 - 1
 )
 
 func checkRanges(s *Spec, r *report) {
@@ -393,6 +421,9 @@ func checkRanges(s *Spec, r *report) {
 		}
 	}
 	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if g := rule.GPIOLine; g != nil {
+			ranges(key+".gpio_line.lines", "line", g.Lines, maxGPIOLine)
+		}
 		m := rule.Mknod
 		if m == nil {
 			return
@@ -430,6 +461,10 @@ func checkContinue(s *Spec, r *report) {
 			pointers := syscalls[t.name].pointerArgs
 			for _, l := range t.lists {
 				if !l.set || !slices.Contains(pointers, l.key) {
+					continue
+				}
+				if t.name == "gpio_open" || t.name == "gpio_line" {
+					r.add(key+"."+t.name+"."+l.key, "%s", continueGPIOMsg(t.name, l.key))
 					continue
 				}
 				noun, other := l.key, "a different "+l.key
@@ -470,8 +505,31 @@ func checkEmulate(s *Spec, r *report) {
 				r.add(key, "emulate needs a target condition (umount.target): without it the caller could unmount "+
 					"anything, uncovering what a mount hides or taking away what others rely on")
 			}
+		case "gpio_open":
+			if rule.GPIOOpen == nil || len(rule.GPIOOpen.Chip) == 0 {
+				r.add(key, "emulate needs a chip condition (gpio_open.chip): without it the caller could open any "+
+					"chip with the daemon's rights, watch every line on it, and hand the fd to a process outside "+
+					"fgacd's filter, which could then take any line")
+			}
+		case "gpio_line":
+			if rule.GPIOLine == nil || len(rule.GPIOLine.Chip) == 0 {
+				r.add(key, "emulate needs a chip condition (gpio_line.chip): without it the caller could drive "+
+					"lines on any chip")
+			}
 		}
 	})
+}
+
+// continueGPIOMsg explains why a continue rule cannot have a GPIO
+// condition.
+func continueGPIOMsg(table, key string) string {
+	what := "the device path in its memory"
+	if table == "gpio_line" {
+		what = "the request struct in its memory, or with another thread put a different chip behind the fd number"
+	}
+	return "a continue rule must not depend on " + table + "." + key + ": the kernel reads the call again after the " +
+		"check, and the caller can rewrite " + what + " in between (TOCTOU), so the daemon cannot pin the chip, " +
+		"lines or flags the kernel would then use; continue is never a grant, use emulate to grant GPIO access"
 }
 
 func emulateMount(key string, rule *RuleSpec, r *report) {
@@ -614,6 +672,39 @@ func checkMountOptions(s *Spec, r *report) {
 			}
 		}
 	})
+}
+
+// checkGPIO checks the flag names of gpio_line tables, and that no profile
+// both opens chips for the caller and lets the kernel run line requests.
+// Flags that contradict each other (input and output, two biases) are
+// fine: an allowlist lists alternatives, and the kernel refuses a request
+// that asks for both.
+func checkGPIO(s *Spec, r *report) {
+	forRules(s, func(key string, _ *ProfileSpec, rule *RuleSpec) {
+		if rule.GPIOLine == nil {
+			return
+		}
+		for j, f := range rule.GPIOLine.Flags {
+			if _, err := ParseGPIOFlags([]string{f}); err != nil {
+				r.add(indexKey(key+".gpio_line.flags", j), "%v", err)
+			}
+		}
+	})
+	for i, p := range s.Profiles {
+		open := slices.IndexFunc(p.Rules, func(rule RuleSpec) bool {
+			return rule.Syscall == "gpio_open" && rule.Action == "emulate"
+		})
+		if open < 0 {
+			continue
+		}
+		for j, rule := range p.Rules {
+			if rule.Syscall == "gpio_line" && rule.Action == "continue" {
+				r.add(ruleKey(i, j), "a continue gpio_line rule cannot share a profile with an emulate gpio_open rule (%s): "+
+					"the kernel would run the line request on the chip fd fgacd opened with its own rights, so the "+
+					"caller could take any line on that chip; grant lines with emulate gpio_line rules", ruleKey(i, open))
+			}
+		}
+	}
 }
 
 func forRules(s *Spec, fn func(key string, p *ProfileSpec, r *RuleSpec)) {

@@ -74,7 +74,7 @@ func TestValidate(t *testing.T) {
 		{"bad rule name", profile("name = \"a\"\n" + match + "[[profile.rule]]\nname = \"No\"\nsyscall = \"mknod\"\naction = \"deny\"\n"), "rule-name", "profile[0].rule[0].name", "invalid name", 7, nil},
 		{"duplicate rule name", profile("name = \"a\"\n" + match + "[[profile.rule]]\nname = \"r\"\nsyscall = \"mknod\"\naction = \"deny\"\n[[profile.rule]]\nname = \"r\"\nsyscall = \"mknod\"\naction = \"deny\"\n"), "rule-name", "profile[0].rule[1].name", `rule "r" is already defined at profile[0].rule[0]`, 11, nil},
 		{"missing syscall", profile("name = \"a\"\n" + match + "[[profile.rule]]\naction = \"deny\"\n"), "syscall", "profile[0].rule[0].syscall", "missing", 6, nil},
-		{"unknown syscall", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknodat\"\naction = \"deny\"\n"), "syscall", "profile[0].rule[0].syscall", `unknown syscall "mknodat"; want one of [mknod mount umount]`, 7, nil},
+		{"unknown syscall", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknodat\"\naction = \"deny\"\n"), "syscall", "profile[0].rule[0].syscall", `unknown syscall "mknodat"; want one of [gpio_line gpio_open mknod mount umount]`, 7, nil},
 		{"missing action", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknod\"\n"), "action", "profile[0].rule[0].action", "missing", 6, nil},
 		{"unknown action", profile("name = \"a\"\n" + match + "[[profile.rule]]\nsyscall = \"mknod\"\naction = \"allow\"\n"), "action", "profile[0].rule[0].action", `unknown action "allow"`, 8, nil},
 		{"unknown default errno", profile("name = \"a\"\ndefault_errno = \"EWHAT\"\n" + match), "errno", "profile[0].default_errno", `unknown errno "EWHAT"`, 4, nil},
@@ -96,6 +96,7 @@ func TestValidate(t *testing.T) {
 		{"emulate device without minor", profile("name = \"a\"\n" + match + strings.Replace(grant, "minor = [3]", "", 1)), "emulate", "profile[0].rule[0]", "needs major and minor", 7, nil},
 	}
 	tests = append(tests, mountValidateCases...)
+	tests = append(tests, gpioValidateCases...)
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
