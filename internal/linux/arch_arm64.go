@@ -9,3 +9,6 @@ const (
 	SYS_MOUNT   = unix.SYS_MOUNT
 	SYS_UMOUNT2 = unix.SYS_UMOUNT2
 )
+
+// Syscalls a GPIO filter traps on this arch (open exists on x86_64 only).
+var GPIOOpenNrs = []uint32{unix.SYS_OPENAT, unix.SYS_OPENAT2}

@@ -32,6 +32,9 @@ const (
 	EIO          = unix.EIO
 	ENOTSUP      = unix.ENOTSUP
 	EMSGSIZE     = unix.EMSGSIZE
+	EMFILE       = unix.EMFILE
+	ENOTTY       = unix.ENOTTY
+	ENODEV       = unix.ENODEV
 )
 
 // ErrnoOf returns the errno inside err, or 0 when err carries none.

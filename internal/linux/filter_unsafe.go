@@ -25,6 +25,10 @@ const (
 type NotifyFilter struct {
 	Arch   uint32
 	Notify []uint32 // syscall numbers answered by the listener
+	// Ioctls are ioctl commands answered by the listener (compared on the
+	// low 32 bits: the kernel takes cmd as an unsigned int, so high bits a
+	// caller sets must not let a command slip past). Other ioctls run.
+	Ioctls []uint32
 	// Flags are extra SECCOMP_FILTER_FLAG_*; NEW_LISTENER is always set.
 	Flags uint
 }
@@ -43,6 +47,17 @@ func InstallNotifyFilter(f NotifyFilter) (int, error) {
 		prog = append(prog,
 			unix.SockFilter{Code: bpfJeqK, Jt: 0, Jf: 1, K: nr},
 			unix.SockFilter{Code: bpfRetK, K: seccompRetUserNotif})
+	}
+	if len(f.Ioctls) > 0 {
+		n := len(f.Ioctls)
+		prog = append(prog,
+			unix.SockFilter{Code: bpfJeqK, Jt: 0, Jf: uint8(1 + 2*n), K: uint32(unix.SYS_IOCTL)},
+			unix.SockFilter{Code: bpfLdWAbs, K: ioctlCmdOffset})
+		for _, cmd := range f.Ioctls {
+			prog = append(prog,
+				unix.SockFilter{Code: bpfJeqK, Jt: 0, Jf: 1, K: cmd},
+				unix.SockFilter{Code: bpfRetK, K: seccompRetUserNotif})
+		}
 	}
 	prog = append(prog, unix.SockFilter{Code: bpfRetK, K: seccompRetAllow})
 	if len(prog) > 255 {
@@ -63,6 +78,10 @@ func InstallNotifyFilter(f NotifyFilter) (int, error) {
 	}
 	return int(r), nil
 }
+
+// ioctlCmdOffset is the low 32 bits of seccomp_data.args[1] (args start
+// at 16; little-endian on every arch fgacd builds for).
+const ioctlCmdOffset = 16 + 8
 
 // Filter flags for NotifyFilter.Flags.
 const (
@@ -95,6 +114,9 @@ func RawSyscall6(nr, a0, a1, a2, a3, a4, a5 uintptr) (uintptr, Errno) {
 
 // SYS_MKNODAT is mknodat's number on this build's arch.
 const SYS_MKNODAT = unix.SYS_MKNODAT
+
+// SYS_IOCTL is ioctl's number on this build's arch.
+const SYS_IOCTL = unix.SYS_IOCTL
 
 // NativeArch is the audit arch of this build.
 var NativeArch = nativeArch()

@@ -35,6 +35,8 @@ type TraceeOptions struct {
 	WaitKillable bool
 	// Nrs are the trapped syscalls; default mknod, mknodat, mount, umount2.
 	Nrs []uint32
+	// Ioctls are trapped ioctl commands (linux.GPIOLineIoctls).
+	Ioctls []uint32
 	// NewMountNS starts the tracee in a mount namespace of its own (made
 	// private, so nothing it mounts propagates to the host).
 	NewMountNS bool
@@ -67,6 +69,14 @@ type Command struct {
 	Flags  uint64 `json:"flags,omitempty"`
 	Data   string `json:"data,omitempty"`
 	Alt    string `json:"alt,omitempty"`
+	// GPIO (see gpio.go): Fd is a chip or line fd the tracee holds.
+	Fd         int      `json:"fd,omitempty"`
+	Lines      []uint32 `json:"lines,omitempty"`
+	Values     uint64   `json:"values,omitempty"`
+	Mask       uint64   `json:"mask,omitempty"`
+	EventFlags uint32   `json:"event_flags,omitempty"`
+	V1         bool     `json:"v1,omitempty"`
+	TimeoutMs  int      `json:"timeout_ms,omitempty"`
 }
 
 // Result is the tracee's answer.
@@ -243,7 +253,7 @@ func traceeMain(cfg string) int {
 	if o.WaitKillable {
 		flags |= linux.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 	}
-	lfd, err := linux.InstallNotifyFilter(linux.NotifyFilter{Arch: linux.NativeArch, Notify: o.Nrs, Flags: flags})
+	lfd, err := linux.InstallNotifyFilter(linux.NotifyFilter{Arch: linux.NativeArch, Notify: o.Nrs, Ioctls: o.Ioctls, Flags: flags})
 	if err != nil {
 		return fail("install filter: %v", err)
 	}
@@ -319,6 +329,54 @@ func traceeDo(c Command) Result {
 		return Result{OK: linux.MountRaceBuffer(c.Path, c.Alt, c.FSType, c.Data, c.Path, uintptr(c.Flags), c.N)}
 	case "mountrace_link":
 		return mountRaceLink(c)
+	case "open": // openat(dirfd, Path, Flags): OK is the fd
+		fd, err := linux.Openat(dirfd, c.Path, int(c.Flags), 0)
+		if err != nil {
+			return Result{Errno: int(linux.ErrnoOf(err)), Detail: err.Error()}
+		}
+		return Result{OK: fd}
+	case "close":
+		return Result{Errno: int(linux.ErrnoOf(linux.Close(c.Fd)))}
+	case "gpio_v2": // request Lines on chip Fd: OK is the line fd
+		fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, c.Values)
+		return Result{OK: fd, Errno: int(e)}
+	case "gpio_v1_handle":
+		vals := make([]byte, len(c.Lines))
+		for i := range vals {
+			vals[i] = byte(c.Values >> i & 1)
+		}
+		fd, e := GPIORequestV1Handle(c.Fd, c.Lines, uint32(c.Flags), vals)
+		return Result{OK: fd, Errno: int(e)}
+	case "gpio_v1_event":
+		fd, e := GPIORequestV1Event(c.Fd, c.Lines[0], uint32(c.Flags), c.EventFlags)
+		return Result{OK: fd, Errno: int(e)}
+	case "gpio_chipinfo": // chip info on Fd: Detail is the label
+		info, err := linux.GPIOGetChipInfo(c.Fd)
+		return Result{Errno: int(linux.ErrnoOf(err)), Detail: info.Label}
+	case "ioctl_ptr": // ioctl(Fd, Flags, Addr) with a raw (possibly bad) pointer
+		_, e := linux.RawSyscall6(linux.SYS_IOCTL, uintptr(c.Fd), uintptr(c.Flags), uintptr(c.Addr), 0, 0, 0)
+		return Result{Errno: int(e)}
+	case "gpio_set": // v2 SET_VALUES on line fd Fd
+		return Result{Errno: int(GPIOSetValuesV2(c.Fd, c.Values, c.Mask))}
+	case "gpio_event": // wait for one edge event on line fd Fd: OK is its id
+		id, e := GPIOReadEvent(c.Fd, c.V1, c.TimeoutMs)
+		return Result{OK: int(id), Errno: int(e)}
+	case "gpio_repeat": // N v2 requests of Lines on Fd, each closed again
+		var r Result
+		for i := 0; i < c.N; i++ {
+			fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, 0)
+			switch e {
+			case 0:
+				r.OK++
+				linux.Close(fd)
+			case linux.EPERM:
+				r.Other++
+			default:
+				r.Exist++
+				r.Errno = int(e)
+			}
+		}
+		return r
 	}
 	return Result{Errno: -1, Detail: "unknown op " + c.Op}
 }

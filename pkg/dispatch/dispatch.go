@@ -11,7 +11,9 @@
 package dispatch
 
 import (
+	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +36,7 @@ type Dispatcher struct {
 	metrics  *metrics.Metrics
 	bySys    map[string]*metrics.Syscall
 	unknown  *metrics.Syscall
+	noAddfd  sync.Once // logs once that GPIO grants are refused here
 }
 
 // New returns a Dispatcher deciding by set.
@@ -124,6 +127,7 @@ type lastEmulation struct {
 	decision policy.Decision
 	req      policy.Request
 	mknod    policy.MknodArgs // Request.Mknod's copy: the original lives in the reused Outcome
+	gpio     policy.GPIOArgs  // Request.GPIO's copy, likewise
 }
 
 func (l *lastEmulation) release() {
@@ -187,6 +191,9 @@ func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.R
 		if last.req.Mknod != nil {
 			out.Request.Mknod = &last.mknod
 		}
+		if last.req.GPIO != nil {
+			out.Request.GPIO = &last.gpio
+		}
 		ss.finish(s, req, e, resp, start)
 		return
 	}
@@ -196,7 +203,7 @@ func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.R
 		ss.local = ss.d.handlers.NewLocal()
 	}
 	ss.call = handlers.Call{Req: req, Valid: s, Profile: ss.profile, Buf: ss.buf, Local: ss.local}
-	if !ss.profile.NeedsArgs(e.Name) {
+	if !e.Screens() && !ss.profile.NeedsArgs(e.Name) {
 		out.Decision = ss.profile.Decide(policy.Request{Syscall: e.Name})
 		out.Decided = true
 		switch out.Decision.Action {
@@ -242,6 +249,21 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 	default:
 		resp.Errno = linux.EPERM
 	}
+	if out.Inject {
+		// The fd goes to the caller only with a granted answer; otherwise
+		// it is closed here, never left behind.
+		if resp.Errno == 0 && !resp.Continue {
+			resp.Inject, resp.InjectFD, resp.InjectCloexec = true, out.InjectFD, out.InjectCloexec
+		} else {
+			linux.Close(out.InjectFD)
+		}
+		out.Inject = false
+	}
+	if errors.Is(out.Err, handlers.ErrNoAddfd) {
+		ss.d.noAddfd.Do(func() {
+			ss.log.Error("GPIO grants are refused with EPERM on this kernel", zap.Error(out.Err))
+		})
+	}
 	if eff := out.Effect; eff != nil {
 		out.Effect = nil
 		last := lastEmulation{tid: req.Pid, nr: req.Nr, arch: req.Arch, ip: req.IP, args: req.Args,
@@ -250,7 +272,12 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 		if out.Request.Mknod != nil {
 			last.mknod = *out.Request.Mknod
 			last.mknod.Path = strings.Clone(last.mknod.Path) // may point into ss.buf
-			last.req.Mknod = nil
+			last.req.Mknod = &last.mknod                     // non-nil marks it; repointed on restart
+		}
+		if out.Request.GPIO != nil {
+			last.gpio = *out.Request.GPIO
+			last.gpio.Path = strings.Clone(last.gpio.Path)
+			last.req.GPIO = &last.gpio // non-nil marks it; repointed on restart
 		}
 		resp.Finish = func(cancelled bool) {
 			if !cancelled {
@@ -262,6 +289,11 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 				ss.d.metrics.Undone()
 				ss.log.Debug("caller interrupted before the answer; emulation undone",
 					zap.Int("tid", req.Pid), zap.String("syscall", last.req.Syscall))
+			} else if eff.Intact() {
+				// Not undoable (an fd already in the caller): the restarted
+				// call is answered as the first one was.
+				ss.last = last
+				return
 			}
 			eff.Release()
 		}
@@ -315,6 +347,18 @@ func (ss *session) record(req *notify.Request, e *handlers.Entry, decision strin
 	}
 	if a := out.Request.Umount; a != nil {
 		fields = append(fields, zap.String("target", a.Target), zap.Uint32("flags", a.Flags))
+	}
+	if a := out.Request.GPIO; a != nil {
+		if a.Path != "" {
+			fields = append(fields, zap.String("path", a.Path))
+		}
+		if a.Chip != "" || a.ChipName != "" {
+			fields = append(fields, zap.String("chip", a.Chip), zap.String("chip_name", a.ChipName))
+		}
+		if len(a.Lines) > 0 {
+			fields = append(fields, zap.String("api", a.API), zap.Uint32s("lines", a.Lines),
+				zap.Strings("line_names", a.Names), zap.Strings("flags", a.Flags.Names()))
+		}
 	}
 	if out.Decision.Learn {
 		fields = append(fields, zap.Bool("learn", true))

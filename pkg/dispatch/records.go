@@ -41,6 +41,8 @@ func ParseRecord(line []byte) (Record, bool) {
 		Target    string          `json:"target"`
 		Flags     json.RawMessage `json:"flags"`
 		Options   []string        `json:"options"`
+		Chip      string          `json:"chip"`
+		Lines     []uint32        `json:"lines"`
 	}
 	if json.Unmarshal(line, &r) != nil || r.Msg != "decision" {
 		return Record{}, false
@@ -84,6 +86,21 @@ func ParseRecord(line []byte) (Record, bool) {
 		var fl uint32
 		json.Unmarshal(r.Flags, &fl)
 		rec.Request.Umount = &policy.UmountArgs{Target: r.Target, Flags: fl}
+	case "gpio_open", "gpio_line":
+		if r.Chip == "" {
+			return rec, true // not a chip, or not read
+		}
+		a := &policy.GPIOArgs{Chip: r.Chip, Path: r.Path, Lines: r.Lines}
+		if r.Syscall == "gpio_line" {
+			var names []string
+			json.Unmarshal(r.Flags, &names)
+			f, err := policy.ParseGPIOFlags(names)
+			if err != nil {
+				return Record{}, false
+			}
+			a.Flags = f
+		}
+		rec.Request.GPIO = a
 	}
 	return rec, true
 }

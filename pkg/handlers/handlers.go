@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/nsexec"
@@ -16,18 +17,27 @@ import (
 type memReader interface {
 	Read(pid int, addr uint64, buf []byte) error
 	ReadCString(pid int, addr uint64, buf []byte) (int, error)
+	Write(pid int, addr uint64, buf []byte) error
 }
 
-// Validator checks that a notification is still pending
-// (SECCOMP_IOCTL_NOTIF_ID_VALID); *notify.Session is one.
+// Validator is the caller's listener as handlers use it; *notify.Session
+// is one. IDValid checks that a notification is still pending
+// (SECCOMP_IOCTL_NOTIF_ID_VALID); InjectFD installs an fd in the caller
+// without answering (SECCOMP_IOCTL_NOTIF_ADDFD, 5.9).
 type Validator interface {
 	IDValid(id uint64) error
+	InjectFD(id uint64, fd int, cloexec bool) (int, error)
+	CanInjectFD() bool
 }
 
 // Decider is the caller's policy profile (*policy.Profile).
 type Decider interface {
 	Decide(policy.Request) policy.Decision
 	DecideByName(req policy.Request, name string) (policy.Decision, bool)
+	// GrantsGPIOLines reports whether some rule can grant lines of the
+	// chip labelled chip (then an open of it that is not granted gets an
+	// O_PATH handle to ask for them through).
+	GrantsGPIOLines(chip string) bool
 }
 
 // Call is one notification for a handler.
@@ -61,8 +71,15 @@ type Outcome struct {
 	// Effect is what an emulation changed, kept until the caller has
 	// surely seen the answer; nil when nothing changed.
 	Effect Effect
+	// Inject: the answer is InjectFD, an fd of the daemon's, installed in
+	// the caller (its number there is the call's result). The Outcome owns
+	// InjectFD until dispatch hands it to the session or closes it.
+	Inject        bool
+	InjectFD      int
+	InjectCloexec bool
 
 	mknod policy.MknodArgs // storage for Request.Mknod, so decoding does not allocate
+	gpio  policy.GPIOArgs  // storage for Request.GPIO
 }
 
 // Effect is a side effect of an emulated call.
@@ -135,6 +152,8 @@ type Handlers struct {
 	selfNs    uint64       // the daemon's mount namespace inode
 	selfRoot  linux.FileID // the daemon's root
 	selfFdDir int          // /proc/self/fd (threads share the fd table and the root)
+
+	gpioMajor atomic.Uint32 // the gpiochip character major, once known
 }
 
 // sharesView reports whether the caller thread tid is in the daemon's

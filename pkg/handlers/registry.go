@@ -16,8 +16,25 @@ type Entry struct {
 	compat bool
 	// umount2 says the second argument is umount2's flags.
 	umount2 bool
+	// form is how an open's arguments are laid out (formOpen…).
+	form uint8
+	// screens: the handler itself tells calls fgacd manages from calls it
+	// leaves to the kernel (an openat of anything but a GPIO chip, an
+	// ioctl that requests no lines), so it runs for every call, before
+	// any policy shortcut.
+	screens bool
 	handle  func(h *Handlers, e *Entry, c *Call, out *Outcome)
 }
+
+// Screens reports whether the handler must see every call of this entry
+// (see Entry.screens): the policy cannot be asked before it has.
+func (e *Entry) Screens() bool { return e.screens }
+
+const (
+	formOpen    = iota // open(path, flags, mode)
+	formOpenat         // openat(dirfd, path, flags, mode)
+	formOpenat2        // openat2(dirfd, path, how, size)
+)
 
 type key struct {
 	arch uint32
@@ -42,6 +59,21 @@ var table = map[key]*Entry{
 	{linux.AUDIT_ARCH_I386, 52}:    {Name: "umount", Variant: "umount2", compat: true, umount2: true, handle: (*Handlers).umount},
 	{linux.AUDIT_ARCH_AARCH64, 40}: {Name: "mount", Variant: "mount", handle: (*Handlers).mount},
 	{linux.AUDIT_ARCH_AARCH64, 39}: {Name: "umount", Variant: "umount2", umount2: true, handle: (*Handlers).umount},
+
+	// GPIO: opens of chip devices and line-request ioctls. Every open and
+	// every ioctl the filter sends here is screened; the filter sends only
+	// the three line-request commands (matched by value in BPF).
+	{linux.AUDIT_ARCH_X86_64, 2}:    {Name: "gpio_open", Variant: "open", form: formOpen, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_X86_64, 257}:  {Name: "gpio_open", Variant: "openat", at: true, form: formOpenat, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_X86_64, 437}:  {Name: "gpio_open", Variant: "openat2", at: true, form: formOpenat2, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_X86_64, 16}:   {Name: "gpio_line", Variant: "ioctl", screens: true, handle: (*Handlers).gpioLine},
+	{linux.AUDIT_ARCH_I386, 5}:      {Name: "gpio_open", Variant: "open", compat: true, form: formOpen, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_I386, 295}:    {Name: "gpio_open", Variant: "openat", at: true, compat: true, form: formOpenat, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_I386, 437}:    {Name: "gpio_open", Variant: "openat2", at: true, compat: true, form: formOpenat2, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_I386, 54}:     {Name: "gpio_line", Variant: "ioctl", compat: true, screens: true, handle: (*Handlers).gpioLine},
+	{linux.AUDIT_ARCH_AARCH64, 56}:  {Name: "gpio_open", Variant: "openat", at: true, form: formOpenat, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_AARCH64, 437}: {Name: "gpio_open", Variant: "openat2", at: true, form: formOpenat2, screens: true, handle: (*Handlers).gpioOpen},
+	{linux.AUDIT_ARCH_AARCH64, 29}:  {Name: "gpio_line", Variant: "ioctl", screens: true, handle: (*Handlers).gpioLine},
 }
 
 // Lookup returns the entry for a notification, or nil for a syscall fgacd

@@ -113,3 +113,20 @@ func readProcMem(pid int, addr uint64, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// Write stores buf at addr in pid, all of it or failing with EFAULT, the
+// way the kernel's copy_to_user fails: process_vm_writev(2) honours page
+// protections (no FOLL_FORCE), so read-only memory is refused as it would
+// be for a native call. Used for results a call returns through a struct
+// (the fd of a GPIO line request). There is no /proc/PID/mem fallback: a
+// write through it would ignore page protections.
+func (r *Reader) Write(pid int, addr uint64, buf []byte) error {
+	n, err := linux.ProcessVMWritev(pid, addr, buf)
+	if err != nil {
+		return err
+	}
+	if n != len(buf) {
+		return fmt.Errorf("write %d bytes at %#x: %w", len(buf), addr, linux.EFAULT)
+	}
+	return nil
+}

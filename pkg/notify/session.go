@@ -228,7 +228,12 @@ func (s *Session) serveOne(h Handler) error {
 		s.kresp.Val = s.resp.Val
 	}
 	s.handled.Add(1)
-	err := linux.NotifSend(s.fd, &s.kresp)
+	var err error
+	if s.resp.Inject {
+		err = s.answerWithFD()
+	} else {
+		err = linux.NotifSend(s.fd, &s.kresp)
+	}
 	cancelled := errors.Is(err, linux.ENOENT)
 	if cancelled {
 		s.cancelled.Add(1)
@@ -241,6 +246,92 @@ func (s *Session) serveOne(h Handler) error {
 		return err
 	}
 	return nil
+}
+
+// answerWithFD installs resp.InjectFD in the caller and answers with its
+// number: atomically with ADDFD_FLAG_SEND (5.14), else ADDFD then SEND
+// (5.9-5.13; a caller interrupted between the two keeps an fd it does not
+// know of). A failed install (EMFILE…) becomes the caller's errno.
+func (s *Session) answerWithFD() error {
+	defer linux.Close(s.resp.InjectFD)
+	if s.kresp.Error != 0 || s.kresp.Flags != 0 {
+		return linux.NotifSend(s.fd, &s.kresp)
+	}
+	a := linux.SeccompNotifAddfd{ID: s.kresp.ID, Srcfd: uint32(s.resp.InjectFD)}
+	if s.resp.InjectCloexec {
+		a.NewfdFlags = linux.O_CLOEXEC
+	}
+	switch addfdSupport(s.fd) {
+	case addfdSend:
+		a.Flags = linux.SECCOMP_ADDFD_FLAG_SEND
+		_, err := linux.NotifAddfd(s.fd, &a)
+		if err == nil || errors.Is(err, linux.ENOENT) {
+			return err
+		}
+		s.kresp.Error = -int32(linux.ErrnoOf(err))
+	case addfdOnly:
+		remote, err := linux.NotifAddfd(s.fd, &a)
+		if errors.Is(err, linux.ENOENT) {
+			return err
+		}
+		if err != nil {
+			s.kresp.Error = -int32(linux.ErrnoOf(err))
+		} else {
+			s.kresp.Val = int64(remote)
+		}
+	default:
+		s.kresp.Error = -int32(linux.ENOSYS)
+	}
+	return linux.NotifSend(s.fd, &s.kresp)
+}
+
+// InjectFD installs fd in the caller of notification id without answering
+// it, and returns the fd's number there: for calls that return the number
+// inside a struct (GPIO line requests) rather than as the result.
+func (s *Session) InjectFD(id uint64, fd int, cloexec bool) (int, error) {
+	if addfdSupport(s.fd) == addfdNone {
+		return -1, ErrNoAddfd
+	}
+	a := linux.SeccompNotifAddfd{ID: id, Srcfd: uint32(fd)}
+	if cloexec {
+		a.NewfdFlags = linux.O_CLOEXEC
+	}
+	return linux.NotifAddfd(s.fd, &a)
+}
+
+// CanInjectFD reports whether this kernel can install fds in callers
+// (SECCOMP_IOCTL_NOTIF_ADDFD, 5.9).
+func (s *Session) CanInjectFD() bool { return addfdSupport(s.fd) != addfdNone }
+
+// ErrNoAddfd: the kernel predates SECCOMP_IOCTL_NOTIF_ADDFD (5.9), so no
+// fd can be handed to a caller.
+var ErrNoAddfd = errors.New("this kernel cannot install fds in callers (SECCOMP_IOCTL_NOTIF_ADDFD needs Linux 5.9)")
+
+const (
+	addfdUnknown = iota
+	addfdSend    // ADDFD with SECCOMP_ADDFD_FLAG_SEND (5.14)
+	addfdOnly    // ADDFD, then SEND (5.9-5.13)
+	addfdNone    // neither (< 5.9)
+)
+
+var addfdLevel atomic.Int32
+
+// addfdSupport probes the kernel once, on the first listener that needs
+// it: an ADDFD for a notification id that cannot be pending says ENOENT
+// where the ioctl (and the flag) exist.
+func addfdSupport(listener int) int32 {
+	if l := addfdLevel.Load(); l != addfdUnknown {
+		return l
+	}
+	l := int32(addfdNone)
+	switch {
+	case linux.ProbeAddfd(listener, true):
+		l = addfdSend
+	case linux.ProbeAddfd(listener, false):
+		l = addfdOnly
+	}
+	addfdLevel.Store(l)
+	return l
 }
 
 // expire answers the notification in flight with EPERM if it is older

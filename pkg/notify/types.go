@@ -23,6 +23,13 @@ type Response struct {
 	// ENOENT: the caller was interrupted (or the watchdog answered first)
 	// and will not see this answer, so any side effect must be undone.
 	Finish func(cancelled bool)
+	// Inject asks for InjectFD, an fd of the daemon's, to be installed in
+	// the caller as the call's result (SECCOMP_IOCTL_NOTIF_ADDFD): the
+	// call returns its number there. The session owns InjectFD once
+	// Handle returns, and closes it after answering.
+	Inject        bool
+	InjectFD      int
+	InjectCloexec bool // the caller's copy gets FD_CLOEXEC
 }
 
 // Handler answers notifications for one session. Handle runs on the

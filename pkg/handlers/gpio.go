@@ -1,0 +1,602 @@
+package handlers
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/fgacd/fgacd/internal/linux"
+	"github.com/fgacd/fgacd/internal/nsexec"
+	"github.com/fgacd/fgacd/pkg/policy"
+)
+
+// GPIO brokering (docs/gpio.md).
+//
+// Opens: every open the filter traps comes here. Only a path whose last
+// component starts with "gpiochip" is looked at further; anything else is
+// answered CONTINUE at once: the kernel decides with the caller's own
+// rights, which grants nothing. A gpiochip path is resolved in the
+// caller's view with the caller's credentials to an O_PATH fd, which must
+// be a character device of gpiolib's major; the daemon then reopens that
+// inode itself, asks the chip for its label, and lets the policy decide.
+//
+// Line requests: the filter traps only the three line-request ioctls. The
+// daemon opens the chip behind the caller's fd anew, reads the request
+// once, decides on what it read, makes the request on its own chip fd with
+// its copy of the struct, installs the line fd in the caller and writes
+// the number into the caller's struct, as the kernel would.
+
+// gpioChipPrefix is what the last component of a brokered open starts
+// with: udev and devtmpfs name chips gpiochipN.
+const gpioChipPrefix = "gpiochip"
+
+var errNotChip = errors.New("not a GPIO chip")
+
+// openArgs decodes open(path, flags), openat(dirfd, path, flags) and
+// openat2(dirfd, path, how, size).
+func openArgs(e *Entry, a *[6]uint64) (dirfd int32, path uint64, flags uint64, how uint64, howSize uint64) {
+	dirfd = linux.AT_FDCWD
+	switch e.form {
+	case formOpen:
+		path, flags = a[0], uint64(uint32(a[1]))
+	case formOpenat:
+		dirfd, path, flags = int32(a[0]), a[1], uint64(uint32(a[2]))
+	case formOpenat2:
+		dirfd, path, how, howSize = int32(a[0]), a[1], a[2], a[3]
+	}
+	if e.compat {
+		path &= 0xffffffff
+		how &= 0xffffffff
+	}
+	return
+}
+
+// continueUnmanaged answers a call fgacd does not manage: the kernel runs
+// it with the caller's own rights.
+func continueUnmanaged(out *Outcome, syscall, reason string) {
+	out.Request = policy.Request{Syscall: syscall}
+	out.Decision = policy.Decision{Action: policy.ActionContinue, Reason: reason}
+	out.Decided = true
+	out.Continue = true
+}
+
+// lastComponent is what follows the last "/"; "" for a path ending in "/".
+func lastComponent(p string) string {
+	return p[strings.LastIndexByte(p, '/')+1:]
+}
+
+// chipMajor returns gpiolib's character major, 0 if this kernel has none.
+// Only a found major is cached: 0 is looked up again next time.
+func (h *Handlers) chipMajor() uint32 {
+	if m := h.gpioMajor.Load(); m != 0 {
+		return m
+	}
+	m, _ := linux.GPIOChipMajor()
+	h.gpioMajor.Store(m)
+	return m
+}
+
+// isChip reports whether st is a GPIO chip's character device.
+func (h *Handlers) isChip(st *linux.Stat) bool {
+	m := h.chipMajor()
+	return m != 0 && st.Mode&linux.S_IFMT == linux.S_IFCHR && linux.DevMajor(st.Rdev) == m
+}
+
+func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
+	req := c.Req
+	dirfd, addr, flags, howAddr, howSize := openArgs(e, &req.Args)
+	n, err := h.mem.ReadCString(req.Pid, addr, c.Buf[:])
+	if err != nil {
+		continueUnmanaged(out, e.Name, "path unreadable: the kernel answers")
+		return
+	}
+	raw := linux.String(c.Buf[:n]) // valid until the session's next notification
+	if !strings.HasPrefix(lastComponent(raw), gpioChipPrefix) {
+		continueUnmanaged(out, e.Name, "not a GPIO chip path")
+		return
+	}
+	var resolve uint64
+	if e.form == formOpenat2 {
+		// struct open_how {u64 flags, mode, resolve} (5.6); a size the
+		// kernel would refuse is left to the kernel.
+		var how [24]byte
+		if howSize < 24 || howSize > 4096 || h.mem.Read(req.Pid, howAddr, how[:]) != nil {
+			continueUnmanaged(out, e.Name, "open_how unreadable: the kernel answers")
+			return
+		}
+		flags = binary.NativeEndian.Uint64(how[0:])
+		resolve = binary.NativeEndian.Uint64(how[16:])
+	}
+	if flags&linux.O_PATH != 0 {
+		// An O_PATH fd carries no I/O rights: the kernel may hand it out.
+		continueUnmanaged(out, e.Name, "O_PATH open: the kernel answers")
+		return
+	}
+	out.gpio = policy.GPIOArgs{Path: raw}
+	out.Request = policy.Request{Syscall: e.Name, GPIO: &out.gpio}
+
+	pathFd, err := h.resolveChip(c, dirfd, raw, flags, resolve)
+	if errors.Is(err, errNotChip) {
+		continueUnmanaged(out, e.Name, "not a GPIO chip")
+		return
+	}
+	if err != nil {
+		out.fail(err, linux.EPERM)
+		return
+	}
+	defer linux.Close(pathFd)
+	// Native errnos that come before any permission check.
+	if flags&(linux.O_CREAT|linux.O_EXCL) == linux.O_CREAT|linux.O_EXCL {
+		out.fail(fmt.Errorf("open %s: %w", raw, linux.EEXIST), 0)
+		return
+	}
+	if flags&linux.O_DIRECTORY != 0 {
+		out.fail(fmt.Errorf("open %s: %w", raw, linux.ENOTDIR), 0)
+		return
+	}
+	chip, err := linux.ReopenFd(pathFd, int(flags&(linux.O_ACCMODE|linux.O_NONBLOCK)))
+	if err != nil {
+		out.fail(fmt.Errorf("open chip %s: %w", raw, err), linux.EPERM)
+		return
+	}
+	keepChip := false
+	defer func() {
+		if !keepChip {
+			linux.Close(chip)
+		}
+	}()
+	if err := h.chipArgs(chip, &out.gpio); err != nil {
+		out.fail(err, linux.EIO)
+		return
+	}
+	out.Decision = c.Profile.Decide(out.Request)
+	out.Decided = true
+	inject := chip
+	switch out.Decision.Action {
+	case policy.ActionDeny:
+		if out.Decision.Rule != "" || !c.Profile.GrantsGPIOLines(out.gpio.Chip) {
+			out.Errno = linux.Errno(out.Decision.Errno)
+			return
+		}
+		// Lines but not the chip: the caller gets a handle that names the
+		// chip and grants nothing (linux.NewGPIOHandle). Its line requests
+		// still reach fgacd, which grants what the policy says; the chip
+		// itself never leaves the daemon.
+		var st linux.Stat
+		if err := linux.Fstat(chip, &st); err != nil {
+			out.fail(err, linux.EIO)
+			return
+		}
+		h, err := linux.NewGPIOHandle(st.Rdev, out.gpio.Chip)
+		if err != nil {
+			out.fail(err, linux.EIO)
+			return
+		}
+		out.Decision.Action = policy.ActionEmulate
+		out.Decision.Errno = 0
+		out.Decision.Reason = "lines granted on this chip: a handle, not the chip"
+		inject = h
+	case policy.ActionContinue:
+		out.Continue = true
+		return
+	}
+	give := func() {
+		out.Inject, out.InjectFD, out.InjectCloexec = true, inject, flags&linux.O_CLOEXEC != 0
+		if inject == chip {
+			keepChip = true
+		}
+	}
+	if !c.Valid.CanInjectFD() {
+		out.fail(fmt.Errorf("open %s: %w", raw, ErrNoAddfd), linux.EPERM)
+	} else if err := c.Valid.IDValid(req.ID); err != nil {
+		out.fail(errGone, linux.ENOENT)
+	} else {
+		give()
+		return
+	}
+	if inject != chip {
+		linux.Close(inject)
+	}
+}
+
+// ErrNoAddfd is the reason a GPIO grant is refused on a kernel older than
+// 5.9: without SECCOMP_IOCTL_NOTIF_ADDFD no fd can reach the caller.
+var ErrNoAddfd = errors.New("fd injection unavailable: SECCOMP_IOCTL_NOTIF_ADDFD needs Linux 5.9")
+
+// resolveChip resolves an open's path in the caller's view, with the
+// caller's credentials (so it can reach only what it could reach itself),
+// to an O_PATH fd, and checks that it is a GPIO chip. An O_PATH open has
+// no side effect on any device, so a path that turns out to be something
+// else (a watchdog, a tty) is never opened for real.
+func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve uint64) (int, error) {
+	req := c.Req
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		return -1, errGone
+	}
+	cr, err := readCreds(h.procRoot, req.Pid)
+	if err != nil {
+		return -1, err
+	}
+	v, err := openView(h.procRoot, req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
+	if err != nil {
+		return -1, err
+	}
+	defer v.close()
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		return -1, errGone
+	}
+	oflags := uint64(linux.O_PATH)
+	if flags&linux.O_NOFOLLOW != 0 {
+		oflags |= linux.O_NOFOLLOW
+	}
+	// The caller's own RESOLVE_* restrictions (openat2) apply too; magic
+	// links never: /proc/self would be the daemon.
+	resolve |= linux.RESOLVE_NO_MAGICLINKS
+	fd := -1
+	err = h.run(c, func(t *nsexec.Thread) error {
+		if _, err := v.enter(t, cr.umask); err != nil {
+			return err
+		}
+		if err := t.SetCreds(cr.fsuid, cr.fsgid, cr.groups); err != nil {
+			return err
+		}
+		pfd, err := linux.Openat2(linux.AT_FDCWD, raw, oflags, resolve)
+		if err != nil {
+			return fmt.Errorf("resolve %q: %w", raw, err)
+		}
+		fd = pfd
+		return nil
+	})
+	if err != nil {
+		// The walk's errno (ENOENT, EACCES, ELOOP…) is what the caller's
+		// own open would have got.
+		if fd >= 0 {
+			linux.Close(fd)
+		}
+		return -1, err
+	}
+	var st linux.Stat
+	if err := linux.Fstat(fd, &st); err != nil || !h.isChip(&st) {
+		linux.Close(fd)
+		return -1, errNotChip
+	}
+	return fd, nil
+}
+
+// chipArgs fills the chip's identity from an open chip fd.
+func (h *Handlers) chipArgs(chip int, a *policy.GPIOArgs) error {
+	info, err := linux.GPIOGetChipInfo(chip)
+	if err != nil {
+		return fmt.Errorf("GPIO chip info: %w", err)
+	}
+	a.Chip, a.ChipName, a.ChipLines = info.Label, info.Name, info.Lines
+	return nil
+}
+
+// openCallerChip opens, for the daemon, the chip behind the caller's fd
+// (an open chip, or the handle fgacd gave it): O_PATH through
+// /proc/TID/fd first, so that an fd the caller swaps meanwhile is checked
+// before anything is opened for real, then reopened read-write.
+func (h *Handlers) openCallerChip(c *Call, fd int32) (int, error) {
+	if fd < 0 {
+		return -1, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
+	}
+	p, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/fd/"+strconv.Itoa(int(fd)), linux.O_PATH, 0)
+	if err != nil {
+		if linux.ErrnoOf(err) == linux.ENOENT {
+			return -1, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
+		}
+		return -1, err
+	}
+	defer linux.Close(p)
+	if err := c.Valid.IDValid(c.Req.ID); err != nil {
+		return -1, errGone
+	}
+	var st linux.Stat
+	if err := linux.Fstat(p, &st); err != nil {
+		return -1, err
+	}
+	if h.isChip(&st) {
+		return linux.ReopenFd(p, linux.O_RDWR)
+	}
+	if st.Mode&linux.S_IFMT != linux.S_IFREG {
+		return -1, errNotChip
+	}
+	// A handle names its chip. Anyone can make a memfd of that name; it
+	// gets them what the policy grants on that chip, as the real handle
+	// would, and nothing more.
+	link, err := linux.FdPath(p)
+	if err != nil {
+		return -1, errNotChip
+	}
+	rdev, ok := linux.ParseGPIOHandle(link)
+	if !ok {
+		return -1, errNotChip
+	}
+	dev, err := linux.GPIOChipPath(rdev)
+	if err != nil {
+		return -1, fmt.Errorf("chip %d:%d of a GPIO handle: %w", linux.DevMajor(rdev), linux.DevMinor(rdev), err)
+	}
+	cp, err := linux.Open(dev, linux.O_PATH, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer linux.Close(cp)
+	if err := linux.Fstat(cp, &st); err != nil || !h.isChip(&st) || st.Rdev != rdev {
+		return -1, fmt.Errorf("%s is not chip %d:%d: %w", dev, linux.DevMajor(rdev), linux.DevMinor(rdev), linux.ENODEV)
+	}
+	return linux.ReopenFd(cp, linux.O_RDWR)
+}
+
+// lineReq is a decoded line request.
+type lineReq struct {
+	api     string
+	size    int
+	fdOff   int // where the kernel puts the line fd
+	offsets []uint32
+	flags   policy.GPIOFlags
+}
+
+// v1 handle flags as policy flags.
+func v1HandleFlags(f uint32) (policy.GPIOFlags, bool) {
+	var out policy.GPIOFlags
+	for _, m := range []struct {
+		v1 uint32
+		p  policy.GPIOFlags
+	}{
+		{linux.GPIOHANDLE_REQUEST_INPUT, policy.GPIOFlagInput},
+		{linux.GPIOHANDLE_REQUEST_OUTPUT, policy.GPIOFlagOutput},
+		{linux.GPIOHANDLE_REQUEST_ACTIVE_LOW, policy.GPIOFlagActiveLow},
+		{linux.GPIOHANDLE_REQUEST_OPEN_DRAIN, policy.GPIOFlagOpenDrain},
+		{linux.GPIOHANDLE_REQUEST_OPEN_SOURCE, policy.GPIOFlagOpenSource},
+		{linux.GPIOHANDLE_REQUEST_BIAS_PULL_UP, policy.GPIOFlagBiasPullUp},
+		{linux.GPIOHANDLE_REQUEST_BIAS_PULL_DOWN, policy.GPIOFlagBiasPullDown},
+		{linux.GPIOHANDLE_REQUEST_BIAS_DISABLE, policy.GPIOFlagBiasDisabled},
+	} {
+		if f&m.v1 != 0 {
+			out |= m.p
+			f &^= m.v1
+		}
+	}
+	return out, f == 0
+}
+
+// v2Flags are the bits a v2 line config may carry (GPIO_V2_LINE_VALID_FLAGS).
+const v2Flags = uint64(policy.GPIOFlagsKnown &^ policy.GPIOFlagDebounce)
+
+// decodeLineReq reads what the policy decides on from a request struct,
+// refusing with EINVAL what the kernel's checks (drivers/gpio/
+// gpiolib-cdev.c, linereq_create, linehandle_create, lineevent_create)
+// refuse before looking at any line, and offsets beyond the chip.
+func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
+	u32 := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
+	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
+	inval := func(what string) (lineReq, error) {
+		return lineReq{}, fmt.Errorf("line request: %s: %w", what, linux.EINVAL)
+	}
+	var r lineReq
+	switch cmd {
+	case linux.GPIO_V2_GET_LINE_IOCTL:
+		r = lineReq{api: "v2", size: linux.GPIOV2LineRequestSize, fdOff: linux.GPIOV2ReqFd}
+		n := u32(linux.GPIOV2ReqNumLines)
+		if n == 0 || n > linux.GPIOLinesMax {
+			return inval("num_lines " + strconv.Itoa(int(n)))
+		}
+		for i := 0; i < 5; i++ {
+			if u32(linux.GPIOV2ReqPadding+4*i) != 0 {
+				return inval("padding")
+			}
+		}
+		cfg := linux.GPIOV2ReqConfig
+		nattrs := u32(cfg + linux.GPIOV2CfgNumAttrs)
+		if nattrs > linux.GPIOV2MaxAttrs {
+			return inval("num_attrs")
+		}
+		for i := 0; i < 5; i++ {
+			if u32(cfg+linux.GPIOV2CfgPadding+4*i) != 0 {
+				return inval("config padding")
+			}
+		}
+		base := u64(cfg + linux.GPIOV2CfgFlags)
+		r.offsets = make([]uint32, n)
+		for i := range r.offsets {
+			r.offsets[i] = u32(linux.GPIOV2ReqOffsets + 4*i)
+			// The line's flags: the last FLAGS attribute whose mask holds
+			// it, else the config's (gpio_v2_line_config_flags).
+			f := base
+			var deb policy.GPIOFlags
+			for a := 0; a < int(nattrs); a++ {
+				at := cfg + linux.GPIOV2CfgAttrs + a*linux.GPIOV2CfgAttrSize
+				if u64(at+16)&(1<<uint(i)) == 0 {
+					continue
+				}
+				switch u32(at) {
+				case linux.GPIO_V2_LINE_ATTR_ID_FLAGS:
+					f = u64(at + 8)
+				case linux.GPIO_V2_LINE_ATTR_ID_DEBOUNCE:
+					deb = policy.GPIOFlagDebounce
+				}
+			}
+			if f&^v2Flags != 0 {
+				return inval("flags " + strconv.FormatUint(f, 16))
+			}
+			r.flags |= policy.GPIOFlags(f) | deb
+		}
+	case linux.GPIO_GET_LINEHANDLE_IOCTL:
+		r = lineReq{api: "v1", size: linux.GPIOHandleRequestSize, fdOff: linux.GPIOHandleReqFd}
+		n := u32(linux.GPIOHandleReqLines)
+		if n == 0 || n > linux.GPIOLinesMax {
+			return inval("lines " + strconv.Itoa(int(n)))
+		}
+		f, ok := v1HandleFlags(u32(linux.GPIOHandleReqFlags))
+		if !ok {
+			return inval("handle flags")
+		}
+		r.flags = f
+		r.offsets = make([]uint32, n)
+		for i := range r.offsets {
+			r.offsets[i] = u32(linux.GPIOHandleReqOffsets + 4*i)
+		}
+	case linux.GPIO_GET_LINEEVENT_IOCTL:
+		r = lineReq{api: "v1", size: linux.GPIOEventRequestSize, fdOff: linux.GPIOEventReqFd}
+		f, ok := v1HandleFlags(u32(linux.GPIOEventReqHandleFlag))
+		if !ok {
+			return inval("handle flags")
+		}
+		ef := u32(linux.GPIOEventReqEventFlags)
+		if ef&^(linux.GPIOEVENT_REQUEST_RISING_EDGE|linux.GPIOEVENT_REQUEST_FALLING_EDGE) != 0 {
+			return inval("event flags")
+		}
+		// An event line is an input (lineevent_create refuses OUTPUT).
+		r.flags = f | policy.GPIOFlagInput
+		if ef&linux.GPIOEVENT_REQUEST_RISING_EDGE != 0 {
+			r.flags |= policy.GPIOFlagEdgeRising
+		}
+		if ef&linux.GPIOEVENT_REQUEST_FALLING_EDGE != 0 {
+			r.flags |= policy.GPIOFlagEdgeFalling
+		}
+		r.offsets = []uint32{u32(linux.GPIOEventReqOffset)}
+	default:
+		return lineReq{}, errNotChip
+	}
+	for _, o := range r.offsets {
+		if o >= chipLines {
+			return inval("offset " + strconv.Itoa(int(o)) + " beyond the chip's " + strconv.Itoa(int(chipLines)) + " lines")
+		}
+	}
+	return r, nil
+}
+
+// lineReqSize is the struct size of a line-request ioctl, 0 for any other.
+func lineReqSize(cmd uint32) int {
+	switch cmd {
+	case linux.GPIO_V2_GET_LINE_IOCTL:
+		return linux.GPIOV2LineRequestSize
+	case linux.GPIO_GET_LINEHANDLE_IOCTL:
+		return linux.GPIOHandleRequestSize
+	case linux.GPIO_GET_LINEEVENT_IOCTL:
+		return linux.GPIOEventRequestSize
+	}
+	return 0
+}
+
+func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
+	req := c.Req
+	fd, cmd, addr := int32(req.Args[0]), uint32(req.Args[1]), req.Args[2]
+	if e.compat {
+		addr &= 0xffffffff
+	}
+	size := lineReqSize(cmd)
+	if size == 0 {
+		// A filter that sends other ioctls here (a hand-written OCI
+		// profile) gets them back: the kernel decides.
+		continueUnmanaged(out, e.Name, "not a GPIO line request")
+		return
+	}
+	out.gpio = policy.GPIOArgs{}
+	out.Request = policy.Request{Syscall: e.Name, GPIO: &out.gpio}
+	buf := make([]byte, size)
+	if err := h.mem.Read(req.Pid, addr, buf); err != nil {
+		out.fail(fmt.Errorf("read line request: %w", err), linux.EFAULT)
+		return
+	}
+	chip, err := h.openCallerChip(c, fd)
+	if errors.Is(err, errNotChip) {
+		// A line-request command on something else: the kernel's answer
+		// (ENOTTY) is the native one.
+		continueUnmanaged(out, e.Name, "fd is not a GPIO chip")
+		return
+	}
+	if err != nil {
+		out.fail(err, linux.EPERM)
+		return
+	}
+	defer linux.Close(chip)
+	if err := h.chipArgs(chip, &out.gpio); err != nil {
+		out.fail(err, linux.EIO)
+		return
+	}
+	lr, err := decodeLineReq(cmd, buf, out.gpio.ChipLines)
+	if err != nil {
+		out.fail(err, linux.EINVAL)
+		return
+	}
+	out.gpio.API, out.gpio.Lines, out.gpio.Flags = lr.api, lr.offsets, lr.flags
+	out.gpio.Names = make([]string, len(lr.offsets))
+	var scratch [256]byte
+	for i, o := range lr.offsets {
+		if out.gpio.Names[i], err = linux.GPIOLineName(chip, o, &scratch); err != nil {
+			out.fail(fmt.Errorf("line %d info: %w", o, err), linux.EIO)
+			return
+		}
+	}
+	out.Decision = c.Profile.Decide(out.Request)
+	out.Decided = true
+	switch out.Decision.Action {
+	case policy.ActionDeny:
+		out.Errno = linux.Errno(out.Decision.Errno)
+		return
+	case policy.ActionContinue:
+		out.Continue = true
+		return
+	}
+	if !c.Valid.CanInjectFD() {
+		out.fail(ErrNoAddfd, linux.EPERM)
+		return
+	}
+	fdAddr := addr + uint64(lr.fdOff)
+	// The result goes back through the struct: make sure that memory takes
+	// a write before any line is taken (the kernel's copy_to_user would
+	// fail the same way, with EFAULT).
+	if err := h.mem.Write(req.Pid, fdAddr, buf[lr.fdOff:lr.fdOff+4]); err != nil {
+		out.fail(fmt.Errorf("line request result: %w", err), linux.EFAULT)
+		return
+	}
+	if err := linux.GPIOIoctl(chip, uintptr(cmd), buf); err != nil {
+		out.fail(fmt.Errorf("line request on %s: %w", out.gpio.Chip, err), linux.EIO)
+		return
+	}
+	line := int(int32(binary.NativeEndian.Uint32(buf[lr.fdOff:])))
+	defer linux.Close(line)
+	var st linux.Stat
+	linux.Fstat(line, &st)
+	if err := c.Valid.IDValid(req.ID); err != nil {
+		out.fail(errGone, linux.ENOENT) // closing ours frees the lines
+		return
+	}
+	remote, err := c.Valid.InjectFD(req.ID, line, true)
+	if err != nil {
+		out.fail(fmt.Errorf("install line fd: %w", err), linux.EMFILE)
+		return
+	}
+	binary.NativeEndian.PutUint32(buf[lr.fdOff:], uint32(remote))
+	if err := h.mem.Write(req.Pid, fdAddr, buf[lr.fdOff:lr.fdOff+4]); err != nil {
+		// The caller unmapped its struct meanwhile: it keeps an fd it does
+		// not know of (closed when it exits) and gets the kernel's EFAULT.
+		out.fail(fmt.Errorf("line request result: %w", err), linux.EFAULT)
+		return
+	}
+	out.Val = 0
+	out.Effect = &lineEffect{procRoot: h.procRoot, tid: req.Pid, fd: remote, dev: st.Dev, ino: st.Ino}
+}
+
+// lineEffect is a line fd installed in the caller. It cannot be taken
+// back (no call closes another process's fd), so Undo never does; Intact
+// lets a restarted request (the caller was interrupted after the install)
+// be answered with the same fd, which its struct already holds.
+type lineEffect struct {
+	procRoot string
+	tid, fd  int
+	dev, ino uint64
+}
+
+func (l *lineEffect) Undo() bool { return false }
+
+func (l *lineEffect) Intact() bool {
+	id, err := linux.StatID(l.procRoot + "/" + strconv.Itoa(l.tid) + "/fd/" + strconv.Itoa(l.fd))
+	return err == nil && l.ino != 0 && id.Ino == l.ino && id.Dev == l.dev
+}
+
+func (l *lineEffect) Release() {}
