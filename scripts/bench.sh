@@ -8,11 +8,17 @@
 #                          C: read 256 B + ID_VALID + prefix compare
 #   tmpfs mount+umount     fgacd emulating both for uid 65534, against a
 #                          native root mount+umount (C: no supervisor)
+#   unrelated openat       the filter traps every openat (fgacd brokers
+#                          /dev/gpiochipN); openat+close of a plain file
+#                          that fgacd lets through (CONTINUE after reading
+#                          the path), against the C supervisor answering
+#                          CONTINUE unread; native openat+close also timed
 #   allocations            Go heap allocations per notification in fgacd,
 #                          from go_memstats_mallocs_total around a run
 #
 # Env: CALLS (default 200000), ROUNDS (default 3), IDLE (listeners, default
-# 1000), MODES (default "deny path"; empty: only the idle measurement).
+# 1000), MODES (default "deny path mount open"; empty: only the idle
+# measurement), MOUNT_CALLS (default 4000).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 calls=${CALLS:-200000}
@@ -80,6 +86,25 @@ name = "bench-mount"
     target = ["$work/mnt"]
 TOML
 
+# open: a plain file uid 65534 may read, outside the policy directory; its
+# name does not start with "gpiochip", so fgacd answers CONTINUE.
+mkdir -p "$work/open"
+ofile="$work/open-target"
+echo bench >"$ofile"
+chmod 644 "$ofile"
+cat >"$work/open/bench.toml" <<'TOML'
+version = 1
+[[profile]]
+name = "bench-open"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "gpio_open"
+  action = "emulate"
+    [profile.rule.gpio_open]
+    chip = ["bench-none"]
+TOML
+
 port=$((20000 + RANDOM % 20000))
 tracee() { # SOCKET [ARGS] -> "median_ns"
 	local line s=$1
@@ -101,13 +126,23 @@ c_run() { # MODE -> ns
 	fi
 	local s="$work/c.sock"
 	rm -f "$s"
-	(umask 0 && exec "$work/csuper" -s "$s" -m "$1" >/dev/null) &
+	if [[ $1 == open ]]; then # C answers CONTINUE without reading anything
+		(umask 0 && exec "$work/csuper" -s "$s" -m continue >/dev/null) &
+	else
+		(umask 0 && exec "$work/csuper" -s "$s" -m "$1" >/dev/null) &
+	fi
 	local p=$!
 	wait_sock "$s"
-	tracee "$s"
+	if [[ $1 == open ]]; then tracee "$s" -O "$ofile"; else tracee "$s"; fi
 	wait "$p" 2>/dev/null || true
 }
-g_run() { # MODE -> "ns allocs_per_call"
+n_run() { # MODE -> ns: the timed call with no filter, as uid 65534 (open only)
+	local line
+	line=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$work/tracee" -N -O "$ofile" -n "$calls")
+	[[ "$line" == *"unexpected=0"* ]] || { echo "bench: native $1: $line" >&2; exit 1; }
+	sed -E 's/.*median=([0-9]+).*/\1/' <<<"$line"
+}
+g_run() { # MODE -> "ns allocs_per_call"; runs in $(...), so set -e is off here
 	local s="$work/g.sock"
 	rm -f "$s"
 	"$root/bin/fgacd" run -config /dev/null -socket "$s" -policy-dir "$work/$1" -admin off \
@@ -115,15 +150,15 @@ g_run() { # MODE -> "ns allocs_per_call"
 	local p=$!
 	pids+=("$p")
 	wait_sock "$s"
-	local m0 m1 ns
+	local m0 m1 ns n=$calls args=()
+	case $1 in
+	mount) n=$mcalls args=(-M "$work/mnt") ;;
+	open) args=(-O "$ofile") ;;
+	esac
 	m0=$(mallocs)
-	local n=$calls
-	if [[ $1 == mount ]]; then
-		ns=$(calls=$mcalls tracee "$s" -M "$work/mnt")
-		n=$mcalls
-	else
-		ns=$(tracee "$s")
-	fi
+	# A failed tracee must fail the run, not print an empty time; this
+	# subshell's pids+= never reaches cleanup, so stop fgacd here.
+	ns=$(calls=$n tracee "$s" "${args[@]}") || { kill "$p"; exit 1; }
 	m1=$(mallocs)
 	kill "$p"
 	wait "$p" 2>/dev/null || true
@@ -132,19 +167,22 @@ g_run() { # MODE -> "ns allocs_per_call"
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 declare -A res
-modes=${MODES-deny path mount}
+modes=${MODES-deny path mount open}
 mcalls=${MOUNT_CALLS:-4000}
 for mode in $modes; do
-	cs=() gs=() as=()
+	cs=() gs=() as=() na=()
 	for r in $(seq "$rounds"); do
+		if [[ $mode == open ]]; then na+=("$(n_run "$mode")"); fi
 		cs+=("$(c_run "$mode")")
-		read -r g a <<<"$(g_run "$mode")"
+		gr=$(g_run "$mode") || { echo "bench: fgacd $mode failed; $work/fgacd.log ends:" >&2; tail -n 3 "$work/fgacd.log" >&2; exit 1; }
+		read -r g a <<<"$gr"
 		gs+=("$g")
 		as+=("$a")
 	done
 	res[$mode.c]=$(printf '%s\n' "${cs[@]}" | median)
 	res[$mode.g]=$(printf '%s\n' "${gs[@]}" | median)
 	res[$mode.a]=$(printf '%s\n' "${as[@]}" | median)
+	if [[ $mode == open ]]; then res[$mode.n]=$(printf '%s\n' "${na[@]}" | median); fi
 done
 
 # The filter's cost on what fgacd does not broker, and --spec-allow on a
@@ -199,14 +237,21 @@ thr1=$(threads "$ip")
 
 ratio() { awk -v g="$1" -v c="$2" 'BEGIN{printf "%.2f", g/c}'; }
 us() { awk -v n="$1" 'BEGIN{printf "%.1f", n/1000}'; }
-echo "fgacd bench: $calls mknodat calls per run, $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
+echo "fgacd bench: $calls calls per run ($mcalls for mount), $rounds rounds, medians; kernel $(uname -r), $(nproc) CPUs"
 [[ -n "$modes" ]] && printf '%-24s %10s %10s %8s %8s %s\n' "" "C µs" "fgacd µs" "ratio" "target" "allocs/notification"
-declare -A label=([deny]="deny round trip" [path]="path-checked decision" [mount]="tmpfs mount+umount")
-declare -A target=([deny]="<=1.05" [path]="<=1.10" [mount]="<=3")
+declare -A label=([deny]="deny round trip" [path]="path-checked decision" [mount]="tmpfs mount+umount"
+	[open]="unrelated openat+close")
+declare -A target=([deny]="<=1.05" [path]="<=1.10" [mount]="<=3" [open]="<=1.5")
 for mode in $modes; do
 	printf '%-24s %10s %10s %8s %8s %s\n' "${label[$mode]}" "$(us "${res[$mode.c]}")" "$(us "${res[$mode.g]}")" \
 		"$(ratio "${res[$mode.g]}" "${res[$mode.c]}")" "${target[$mode]}" "${res[$mode.a]}"
 done
+if [[ -n "${res[open.n]-}" ]]; then # C is the CONTINUE round trip; both against no filter
+	us2() { awk -v n="$1" 'BEGIN{printf "%.2f", n/1000}'; }
+	n=${res[open.n]} c=${res[open.c]} g=${res[open.g]}
+	echo "unrelated openat+close: native $(us2 "$n") µs; C CONTINUE $(us2 "$c") µs (+$(us2 $((c - n))) µs);" \
+		"fgacd $(us2 "$g") µs (+$(us2 $((g - n))) µs, $(ratio $((g - n)) $((c - n)))x the C overhead)"
+fi
 ssb=$(cat /sys/devices/system/cpu/vulnerabilities/spec_store_bypass 2>/dev/null || echo unknown)
 echo "unbrokered syscall (getppid): bare $(med <<<"${fl[sb]}" | awk '{printf "%.1f", $1/1000}') ns," \
 	"under fgac-run's filter $(med <<<"${fl[sf]}" | awk '{printf "%.1f", $1/1000}') ns" \

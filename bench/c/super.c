@@ -1,7 +1,7 @@
 // fgacd-bench-csuper: a minimal C seccomp user-notification supervisor, the
 // baseline fgacd is compared with. It accepts one connection on a UNIX
 // socket, takes the listener fd from the OCI state message (SCM_RIGHTS),
-// and answers every notification with EPERM.
+// and answers every notification with EPERM, or with CONTINUE.
 //
 // Build: cc -O2 -Wall -Wextra -o fgacd-bench-csuper super.c
 //
@@ -9,6 +9,8 @@
 //   deny  RECV -> SEND(-EPERM)
 //   path  RECV -> process_vm_readv 256 B of args[1] -> ID_VALID -> path
 //         check (NUL present, prefix) -> SEND(-EPERM)
+//   continue  RECV -> SEND(SECCOMP_USER_NOTIF_FLAG_CONTINUE): the bare
+//         round trip of a call the supervisor lets through, reading nothing
 // Prints "ready" on stdout once listening; nothing per call. Exits 0 when
 // the listener hangs up (no task uses the filter any more).
 
@@ -42,11 +44,14 @@
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, __u64)
 #endif
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-enum mode { MODE_DENY, MODE_PATH };
+enum mode { MODE_DENY, MODE_PATH, MODE_CONTINUE };
 
 static const char *sock_path;
 static struct stat sock_st;
@@ -54,10 +59,11 @@ static struct stat sock_st;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " -s SOCKET -m deny|path [-1] [-W]\n"
+		"usage: " PROG " -s SOCKET -m deny|path|continue [-1] [-W]\n"
 		"  -s  UNIX socket to listen on (unlinked first)\n"
 		"  -m  deny: answer EPERM at once; path: read the path argument\n"
-		"      (process_vm_readv 256 B), ID_VALID, check it, answer EPERM\n"
+		"      (process_vm_readv 256 B), ID_VALID, check it, answer EPERM;\n"
+		"      continue: answer SECCOMP_USER_NOTIF_FLAG_CONTINUE at once\n"
 		"  -1  exit after the first session (the default anyway)\n"
 		"  -W  do not set SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP\n");
 	exit(2);
@@ -207,6 +213,8 @@ int main(int argc, char **argv)
 		mode = MODE_DENY;
 	else if (strcmp(mode_s, "path") == 0)
 		mode = MODE_PATH;
+	else if (strcmp(mode_s, "continue") == 0)
+		mode = MODE_CONTINUE;
 	else
 		usage();
 	signal(SIGPIPE, SIG_IGN);
@@ -300,6 +308,12 @@ int main(int argc, char **argv)
 		resp.val = 0;
 		resp.error = -EPERM;
 		resp.flags = 0;
+		if (mode == MODE_CONTINUE) {
+			// The kernel runs the call as the caller made it; error and
+			// val must be 0.
+			resp.error = 0;
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		}
 		int sr;
 		do
 			sr = ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);

@@ -1,14 +1,22 @@
 // fgacd-bench-tracee: the benchmark tracee. It installs a seccomp filter that
-// sends mknodat to a user-space listener, hands the listener fd to a
-// supervisor (fgacd or fgacd-bench-csuper) over a UNIX socket, then times
-// batches of mknodat calls that the supervisor is expected to deny (EPERM).
+// sends mknodat, mount and umount2 to a user-space listener, hands the
+// listener fd to a supervisor (fgacd or fgacd-bench-csuper) over a UNIX
+// socket, then times batches of mknodat calls that the supervisor is
+// expected to deny (EPERM).
+//
+// With -O PATH the filter sends openat (and open, where the architecture has
+// it) instead, and the timed call is openat(PATH) + close, which the
+// supervisor is expected to let through (SECCOMP_USER_NOTIF_FLAG_CONTINUE):
+// what an open the supervisor does not care about costs a program whose
+// filter traps every open.
 //
 // Build: cc -O2 -Wall -Wextra -o fgacd-bench-tracee tracee.c
 //
 // Output, one line on stdout:
 //   ns_per_call median=N min=N calls=N errno=N unexpected=N
-// Exit: 0 on a clean run, 1 if any call returned something other than
-// -1/EPERM (the line is still printed), 2 on usage or setup errors.
+// Exit: 0 on a clean run, 1 if any call gave something other than what the
+// supervisor should answer (-1/EPERM for mknodat, success for mount, umount2
+// and openat; the line is still printed), 2 on usage or setup errors.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,12 +61,15 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " [-s SOCKET | -N] (-n CALLS | -I) [-M TARGET] [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
+		"usage: " PROG " [-s SOCKET | -N] (-n CALLS | -I) [-M TARGET | -O PATH] [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
 		"  -I  register, print \"idle\" and wait until killed (an idle listener)\n"
 		"  -M  time a tmpfs mount (nosuid,nodev,size=1m) and umount2 of TARGET instead\n"
+		"  -O  trap openat (and open) instead of mknodat, mount and umount2, and time\n"
+		"      openat(AT_FDCWD, PATH, O_RDONLY|O_CLOEXEC) + close instead; every open\n"
+		"      must succeed\n"
 		"  -N  native: no filter, no supervisor (needs root for -M)\n"
 		"  -s  supervisor socket to send the listener fd to\n"
-		"  -n  number of timed mknodat calls (split into BATCHES batches)\n"
+		"  -n  number of timed calls (split into BATCHES batches)\n"
 		"  -b  number of batches (default 20); the median is over batches\n"
 		"  -m  metadata string for the OCI state message (default empty)\n"
 		"  -p  length in bytes of the mknodat path (default 255, %zu..4095)\n",
@@ -107,22 +118,43 @@ static char *json_escape(const char *s)
 	return out;
 }
 
-// install_filter: arch != native -> ALLOW; mknodat, mount, umount2 ->
-// USER_NOTIF; else ALLOW. Returns the listener fd.
-static int install_filter(void)
+// The system calls the filter sends to the listener: the default set, and
+// the -O set (open exists on x86_64, not on arm64).
+static const unsigned int brokered_nrs[] = { __NR_mknodat, __NR_mount, __NR_umount2 };
+static const unsigned int open_nrs[] = {
+#ifdef __NR_open
+	__NR_open,
+#endif
+	__NR_openat,
+};
+#define MAX_TRAPPED 4
+
+// install_filter: arch != native -> ALLOW; nr in nrs -> USER_NOTIF; else
+// ALLOW. Returns the listener fd.
+static int install_filter(const unsigned int *nrs, size_t n)
 {
-	struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH, 0, 4),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_umount2, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-	};
+	struct sock_filter insns[MAX_TRAPPED + 5];
+	size_t k = 0;
+
+	if (n > MAX_TRAPPED) {
+		fprintf(stderr, PROG ": internal error: %zu trapped calls\n", n);
+		exit(2);
+	}
+	insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						  offsetof(struct seccomp_data, arch));
+	// Wrong arch: over the nr load and the n compares, to ALLOW.
+	insns[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH,
+						  0, (unsigned char)(n + 1));
+	insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						  offsetof(struct seccomp_data, nr));
+	// A match: over the compares left and ALLOW, to USER_NOTIF.
+	for (size_t i = 0; i < n; i++)
+		insns[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i],
+							  (unsigned char)(n - i), 0);
+	insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
 	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof(insns) / sizeof(insns[0])),
+		.len = (unsigned short)k,
 		.filter = insns,
 	};
 	int fd;
@@ -188,12 +220,20 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 static const char *mount_target; // -M: the timed call is a tmpfs mount+umount
+static const char *open_path;    // -O: the timed call is openat+close
 static const char *bench_path;
 
 // one_call makes one timed call and reports whether it gave what the
-// supervisors answer: EPERM for mknodat, success for mount and umount.
+// supervisors answer: EPERM for mknodat, success for mount, umount and
+// openat. close is not trapped.
 static int one_call(void)
 {
+	if (open_path != NULL) {
+		long fd = syscall(__NR_openat, AT_FDCWD, open_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		return close((int)fd) == 0;
+	}
 	if (mount_target != NULL) {
 		if (mount("tmpfs", mount_target, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0)
 			return 0;
@@ -209,9 +249,10 @@ int main(int argc, char **argv)
 	long calls = -1, batches = 20, pathlen = 255;
 	int opt, idle = 0, native = 0;
 
-	while ((opt = getopt(argc, argv, "s:n:b:m:p:IM:Nh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:b:m:p:IM:O:Nh")) != -1) {
 		switch (opt) {
 		case 'M': mount_target = optarg; break;
+		case 'O': open_path = optarg; break;
 		case 'N': native = 1; break;
 		case 'I': idle = 1; calls = batches; break;
 		case 's': sock_path = optarg; break;
@@ -222,7 +263,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if ((sock_path == NULL && !native) || calls < 0 || optind != argc)
+	if ((sock_path == NULL && !native) || calls < 0 || optind != argc ||
+	    (mount_target != NULL && open_path != NULL))
 		usage();
 	if (calls < batches) {
 		fprintf(stderr, PROG ": -n %ld must be at least -b %ld\n", calls, batches);
@@ -255,7 +297,9 @@ int main(int argc, char **argv)
 
 	int sock = -1;
 	if (!native) {
-		int listener = install_filter();
+		int listener = open_path != NULL
+			? install_filter(open_nrs, sizeof(open_nrs) / sizeof(open_nrs[0]))
+			: install_filter(brokered_nrs, sizeof(brokered_nrs) / sizeof(brokered_nrs[0]));
 
 		sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (sock < 0)
