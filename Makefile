@@ -29,8 +29,8 @@ test: deps build lint ## install what the tests need, then run every test, root-
 	@bash scripts/demo.sh
 	@$(MAKE) --no-print-directory test-gpio
 
-test-gpio: ## the Linux 6.1 QEMU guest with gpio-sim: core seccomp tests on a second kernel
-	bash tests/gpio/run.sh ./pkg/notify ./pkg/memread
+test-gpio: ## the Linux 6.1 QEMU guest with gpio-sim: GPIO brokering, and the core and end-to-end tests on a second kernel
+	bash tests/gpio/run.sh ./pkg/notify ./pkg/memread ./tests/e2e
 
 lint: vet cross ## gofmt, go vet, the portable policy build (import rules: arch_test.go)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -8,7 +8,7 @@ const PIDFD_THREAD = unix.O_EXCL
 
 // PidfdOpen returns a pidfd for pid (pidfd_open(2), 5.3). With thread set it
 // asks for PIDFD_THREAD and falls back to a plain pidfd on EINVAL (pre-6.9),
-// which works for thread-group leaders.
+// which works only for thread-group leaders: other threads get EINVAL.
 func PidfdOpen(pid int, thread bool) (int, error) {
 	flags := 0
 	if thread {

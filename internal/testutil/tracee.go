@@ -361,6 +361,18 @@ func traceeDo(c Command) Result {
 	case "gpio_event": // wait for one edge event on line fd Fd: OK is its id
 		id, e := GPIOReadEvent(c.Fd, c.V1, c.TimeoutMs)
 		return Result{OK: int(id), Errno: int(e)}
+	case "open_repeat": // N opens of Path, each closed again
+		var r Result
+		for i := 0; i < c.N; i++ {
+			fd, err := linux.Openat(dirfd, c.Path, 0, 0)
+			if err != nil {
+				r.Other++
+				continue
+			}
+			r.OK++
+			linux.Close(fd)
+		}
+		return r
 	case "gpio_repeat": // N v2 requests of Lines on Fd, each closed again
 		var r Result
 		for i := 0; i < c.N; i++ {

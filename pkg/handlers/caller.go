@@ -96,7 +96,7 @@ func (v *view) close() {
 }
 
 // openView opens the caller's root and, for a relative path, its cwd or
-// (through pidfd_getfd, 5.6) its dirfd. The kernel follows /proc/TID/root
+// its dirfd. The kernel follows /proc/TID/root
 // and /cwd to the caller's own mounts, even in another mount namespace.
 //
 // withNS also opens the caller's mount namespace, for calls that change
@@ -133,13 +133,15 @@ func openView(procRoot string, tid int, dirfd int32, absolute, withNS bool) (v v
 		if dirfd < 0 {
 			return v, fmt.Errorf("dirfd %d: %w", dirfd, linux.EBADF)
 		}
-		pidfd, err := linux.PidfdOpen(tid, true)
-		if err != nil {
-			return v, fmt.Errorf("open caller dirfd: %w", err)
-		}
-		v.base, err = linux.PidfdGetfd(pidfd, int(dirfd))
-		linux.Close(pidfd)
-		if err != nil {
+		// The thread's own fd table, through /proc/TID/fd: pidfd_getfd
+		// needs a pidfd for the thread, which pidfd_open gives only for
+		// group leaders before PIDFD_THREAD (6.9); seen on 6.1 with a Go
+		// caller, whose syscalls come from any thread. O_PATH is enough
+		// to walk from; the fstat below checks it is a directory.
+		if v.base, err = linux.Openat(pdir, "fd/"+strconv.Itoa(int(dirfd)), linux.O_PATH, 0); err != nil {
+			if linux.ErrnoOf(err) == linux.ENOENT {
+				err = linux.EBADF
+			}
 			return v, fmt.Errorf("open caller dirfd %d: %w", dirfd, err)
 		}
 		var st linux.Stat

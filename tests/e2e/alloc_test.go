@@ -57,9 +57,9 @@ func TestSteadyStateAllocations(t *testing.T) {
 
 			tr := testutil.StartTracee(t, testutil.TraceeOptions{Socket: sock, Dir: dir})
 			path := "/tmp/fgacd-bench/" + strings.Repeat("x", 200)
-			cmd := testutil.Command{Op: "repeat", Path: path, Mode: linux.S_IFCHR | 0o600, Dev: linux.Mkdev(1, 3), N: 2000}
+			cmd := testutil.Command{Op: "repeat", Path: path, Mode: linux.S_IFCHR | 0o600, Dev: linux.Mkdev(1, 3), N: testutil.Scaled(2000)}
 			tr.Do(t, cmd) // warm up: session setup, pools, lazily built state
-			const n = 20000
+			n := testutil.Scaled(20000)
 			cmd.N = n
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -68,7 +68,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 			if r.Other != n {
 				t.Fatalf("tracee: %+v, want %d EPERM", r, n)
 			}
-			per := float64(after.Mallocs-before.Mallocs) / n
+			per := float64(after.Mallocs-before.Mallocs) / float64(n)
 			t.Logf("%s: %.4f allocations per notification (%d over %d calls)", c.name, per, after.Mallocs-before.Mallocs, n)
 			// The test's own exchange with the tracee (one JSON line each
 			// way) allocates a few dozen times; anything per call shows.

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zapcore"
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/testutil"
@@ -90,9 +93,14 @@ type gpioEnv struct {
 
 func startGPIO(t *testing.T) *gpioEnv {
 	t.Helper()
+	return startGPIOLevel(t, zapcore.DebugLevel)
+}
+
+func startGPIOLevel(t *testing.T, level zapcore.Level) *gpioEnv {
+	t.Helper()
 	chip, sim := testutil.RequireGPIOGuest(t)
 	label := os.Getenv("FGACD_GPIO_LABEL")
-	return &gpioEnv{d: startDaemonPolicy(t, notify.ServerConfig{}, gpioPolicy(label)), chip: chip, sim: sim, label: label}
+	return &gpioEnv{d: startDaemonLevel(t, notify.ServerConfig{}, gpioPolicy(label), level), chip: chip, sim: sim, label: label}
 }
 
 func (g *gpioEnv) tracee(t *testing.T, uid uint32) *testutil.Tracee {
@@ -402,7 +410,13 @@ func TestGPIOUnrelatedOpensAreTheKernels(t *testing.T) {
 // handle once; request two lines and close, N times) against the same
 // native loop as root in the same guest. It asserts nothing about time.
 func TestGPIOLineRequestCost(t *testing.T) {
-	g := startGPIO(t)
+	// Info, the daemon's default: every grant is still recorded.
+	g := startGPIOLevel(t, zapcore.InfoLevel)
+	if v := os.Getenv("FGACD_BENCH_PROCS"); v != "" {
+		n, _ := strconv.Atoi(v)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+		t.Setenv("GOMAXPROCS", v)
+	}
 	const n = 300
 	chip, err := linux.Open(g.chip, linux.O_RDWR, 0)
 	if err != nil {
@@ -431,4 +445,34 @@ func TestGPIOLineRequestCost(t *testing.T) {
 	}
 	t.Logf("gpio-bench: line request+close of 2 lines, %d calls: native %v, brokered %v, ratio %.1fx",
 		n, native, brokered, float64(brokered)/float64(native))
+	// What of that is the notification round trip: a refused request
+	// (same reading and deciding, no line taken) and an unrelated open.
+	start = time.Now()
+	r = tr.Do(t, testutil.Command{Op: "gpio_repeat", Fd: fd, Lines: []uint32{7}, Flags: v2Output, N: n})
+	refused := time.Since(start) / n
+	start = time.Now()
+	tr.Do(t, testutil.Command{Op: "open_repeat", Path: "/etc/passwd", N: n})
+	open := time.Since(start) / n
+	t.Logf("gpio-bench: refused request %v, unrelated open+close under the filter %v", refused, open)
+}
+
+// TestUnrelatedOpenCost reports what an open fgacd does not manage costs
+// under a filter that traps opens, against the same loop natively (both
+// as uid 65534). It asserts nothing about time; make bench has the figure
+// against a C supervisor.
+func TestUnrelatedOpenCost(t *testing.T) {
+	d := startDaemonLevel(t, notify.ServerConfig{}, gpioPolicy("fgacd-sim"), zapcore.InfoLevel)
+	const n = 300
+	native := testutil.StartTracee(t, testutil.TraceeOptions{Dir: "/", Nrs: []uint32{0x3ff}, Socket: d.socket})
+	tr := d.tracee(t, testutil.TraceeOptions{Dir: "/", Nrs: testutil.GPIOTraceeNrs()})
+	cost := func(tr *testutil.Tracee) time.Duration {
+		tr.Do(t, testutil.Command{Op: "open_repeat", Path: "/etc/passwd", N: 10})
+		start := time.Now()
+		if r := tr.Do(t, testutil.Command{Op: "open_repeat", Path: "/etc/passwd", N: n}); r.OK != n {
+			t.Fatalf("open loop: %+v", r)
+		}
+		return time.Since(start) / n
+	}
+	a, b := cost(native), cost(tr)
+	t.Logf("open+close of /etc/passwd: native %v, under the filter (CONTINUE by fgacd) %v", a, b)
 }

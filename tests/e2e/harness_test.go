@@ -95,6 +95,14 @@ func startDaemon(t *testing.T, cfg notify.ServerConfig) *daemon {
 // dir is the scratch directory (mode 1777) the daemon returns in d.dir.
 func startDaemonPolicy(t *testing.T, cfg notify.ServerConfig, policyOf func(dir string) string) *daemon {
 	t.Helper()
+	return startDaemonLevel(t, cfg, policyOf, zapcore.DebugLevel)
+}
+
+// startDaemonLevel is startDaemonPolicy logging from level up: cost
+// reports use InfoLevel, as the daemon does by default, so that debug
+// records (every CONTINUE) do not weigh on what they measure.
+func startDaemonLevel(t *testing.T, cfg notify.ServerConfig, policyOf func(dir string) string, level zapcore.Level) *daemon {
+	t.Helper()
 	testutil.RequireRoot(t)
 	base := testutil.PublicTempDir(t)
 	dir := filepath.Join(base, "nodes")
@@ -113,8 +121,16 @@ func startDaemonPolicy(t *testing.T, cfg notify.ServerConfig, policyOf func(dir 
 	// The test's log, and the same records as JSON lines (what the daemon
 	// writes), for tests that read decision records back.
 	logs := &syncBuffer{}
-	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zapcore.DebugLevel)
-	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), jsonCore))
+	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), level)
+	console := level
+	if level > zapcore.DebugLevel || os.Getenv("FGACD_GPIO_GUEST") == "1" {
+		// Cost reports, and every test in the GPIO guest: records still
+		// go to the JSON buffer, as the daemon writes them, but not to the
+		// test's output, which in the guest is an emulated serial port
+		// (milliseconds per line).
+		console = zapcore.WarnLevel
+	}
+	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(console)).Core(), jsonCore))
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	cfg.Path = filepath.Join(base, "fgacd.sock")

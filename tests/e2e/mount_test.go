@@ -232,7 +232,7 @@ func TestMountRaces(t *testing.T) {
 			}
 		}
 	})
-	const n = 10000
+	n := testutil.Scaled(10000)
 	tr := d.tracee(t, testutil.TraceeOptions{})
 	r := tr.Do(t, testutil.Command{Op: "mountrace_link", Dir: d.dir, Path: filepath.Join(d.dir, "link"),
 		Source: allowed, Alt: denied, FSType: "tmpfs", Data: "size=1m", N: n})

@@ -57,7 +57,7 @@ func TestKilledTraceesDisturbNoOne(t *testing.T) {
 func TestSignalRestartSeesNoSpuriousEEXIST(t *testing.T) {
 	d := startDaemon(t, notify.ServerConfig{})
 	tr := d.tracee(t, tu.TraceeOptions{WaitKillable: false})
-	const n = 3000
+	n := tu.Scaled(3000)
 	r := tr.Do(t, tu.Command{Op: "hammer", Path: filepath.Join(d.dir, "restart"),
 		Mode: linux.S_IFCHR | 0o666, Dev: linux.Mkdev(1, 3), N: n})
 	t.Logf("%d calls: %d ok, %d EEXIST, %d other; %d signals; %v cancelled notifications, %v undone",
