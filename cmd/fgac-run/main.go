@@ -19,13 +19,15 @@ import (
 	"github.com/fgacd/fgacd/pkg/client"
 )
 
-const usage = `usage: fgac-run [--socket PATH] [--user U] [--group G] [--spec-allow] [--metadata STR] -- PROGRAM [ARGS...]
+const usage = `usage: fgac-run [--socket PATH] [--user U] [--group G] [--spec-allow] [--gpio] [--metadata STR] -- PROGRAM [ARGS...]
 
 Runs PROGRAM with its mknod, mount and umount calls decided by fgacd.
   --socket PATH   fgacd's intake socket (default /run/fgacd/fgacd.sock, or $FGACD_SOCKET)
   --user U        run as this user (name or uid); needs root
   --group G       run with this group (name or gid); default the user's group
   --spec-allow    keep seccomp's speculation mitigation (SSBD) off, for CPU-bound code
+  --gpio          also broker GPIO: opens of /dev/gpiochip* and line requests
+                  (every open then asks fgacd, which leaves the others to the kernel)
   --metadata STR  OCI listenerMetadata sent to fgacd (believed only when fgac-run runs as root)
 Exit status: PROGRAM's, or 1 when fgacd is unreachable or set-up fails, 2 for usage, 127 when PROGRAM is not found.
 `
@@ -42,6 +44,7 @@ func run(args []string, stderr io.Writer) int {
 	groupName := fs.String("group", "", "")
 	specAllow := fs.Bool("spec-allow", false, "")
 	metadata := fs.String("metadata", "", "")
+	gpio := fs.Bool("gpio", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "fgac-run: %v\n", err)
@@ -65,7 +68,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fgac-run: %v\n", err)
 		return 1
 	}
-	err = client.Attach(client.Options{Socket: *socket, Metadata: *metadata, SpecAllow: *specAllow})
+	err = client.Attach(client.Options{Socket: *socket, Metadata: *metadata, SpecAllow: *specAllow, GPIO: *gpio})
 	if errors.Is(err, client.ErrUnreachable) {
 		fmt.Fprintf(stderr, "fgac-run: %v\nfgac-run: not running %s without fgacd (is fgacd running? see --socket)\n", err, prog[0])
 		return 1

@@ -54,7 +54,16 @@ type Options struct {
 	SpecAllow bool
 	// Syscalls overrides Brokered.
 	Syscalls []string
+	// GPIO also sends opens (open, openat, openat2) and the GPIO
+	// line-request ioctls to fgacd (GPIOOpens, linux.GPIOLineIoctls).
+	// Every open then takes a round trip: fgacd answers the ones that are
+	// not of a GPIO chip with CONTINUE (docs/gpio.md has the cost).
+	GPIO bool
 }
+
+// GPIOOpens are the open syscalls a GPIO filter traps (names unknown on
+// this arch are skipped: arm64 has no open).
+var GPIOOpens = []string{"open", "openat", "openat2"}
 
 // ErrUnreachable: fgacd could not be reached; nothing was loaded.
 var ErrUnreachable = errors.New("fgacd is not reachable")
@@ -127,6 +136,11 @@ func buildFilter(o Options) (*seccomp.ScmpFilter, error) {
 			return fail(fmt.Errorf("seccomp filter: notify %s: %w", n, err))
 		}
 	}
+	if o.GPIO {
+		if err := addGPIO(f); err != nil {
+			return fail(err)
+		}
+	}
 	enosys := seccomp.ActErrno.SetReturnCode(int16(syscall.ENOSYS))
 	for _, n := range NewMountAPI {
 		sc, err := seccomp.GetSyscallFromName(n)
@@ -138,4 +152,33 @@ func buildFilter(o Options) (*seccomp.ScmpFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// addGPIO traps opens, and ioctls whose command is a line request. The
+// command is compared on its low 32 bits only: the kernel takes it as an
+// unsigned int, so a caller setting high bits must not slip past.
+func addGPIO(f *seccomp.ScmpFilter) error {
+	for _, n := range GPIOOpens {
+		sc, err := seccomp.GetSyscallFromName(n)
+		if err != nil {
+			continue
+		}
+		if err := f.AddRule(sc, seccomp.ActNotify); err != nil {
+			return fmt.Errorf("seccomp filter: notify %s: %w", n, err)
+		}
+	}
+	ioctl, err := seccomp.GetSyscallFromName("ioctl")
+	if err != nil {
+		return fmt.Errorf("seccomp filter: ioctl: %w", err)
+	}
+	for _, cmd := range linux.GPIOLineIoctls {
+		c, err := seccomp.MakeCondition(1, seccomp.CompareMaskedEqual, 0xffffffff, uint64(cmd))
+		if err != nil {
+			return fmt.Errorf("seccomp filter: ioctl %#x: %w", cmd, err)
+		}
+		if err := f.AddRuleConditional(ioctl, seccomp.ActNotify, []seccomp.ScmpCondition{c}); err != nil {
+			return fmt.Errorf("seccomp filter: notify ioctl %#x: %w", cmd, err)
+		}
+	}
+	return nil
 }

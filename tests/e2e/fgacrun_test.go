@@ -99,3 +99,26 @@ func TestGoClientAttachesItself(t *testing.T) {
 		t.Errorf("owner %d, want 65534", st.Uid)
 	}
 }
+
+// With --gpio every open asks fgacd; an unmodified shell still reads what
+// it may read and is refused what it may not, by the kernel (here there
+// is no GPIO chip; the guest suite covers chips).
+func TestFgacRunGPIOLeavesOtherOpensToTheKernel(t *testing.T) {
+	d := startDaemonPolicy(t, notify.ServerConfig{}, gpioPolicy("fgacd-sim"))
+	bin := built(t)
+	secret := filepath.Join(d.dir, "secret")
+	if err := os.WriteFile(secret, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := "cat /etc/passwd >/dev/null; echo rc=$?; cat " + secret + "; echo rc=$?"
+	out, err := exec.Command(bin+"/fgac-run", "--socket", d.socket, "--user", "65534", "--gpio", "--", "sh", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("fgac-run --gpio: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "rc=0\n") || !strings.Contains(string(out), "Permission denied") {
+		t.Errorf("output:\n%s", out)
+	}
+	if n := d.counter(t, "fgacd_notifications_total", map[string]string{"syscall": "gpio_open", "decision": "continue"}); n == 0 {
+		t.Error("no open reached fgacd: the filter does not trap opens")
+	}
+}
