@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/testutil"
 )
 
@@ -350,6 +351,13 @@ type (
 		Names    []string `json:"names"`
 		Action   string   `json:"action"`
 		ErrnoRet *uint    `json:"errnoRet,omitempty"`
+		Args     []ociArg `json:"args,omitempty"`
+	}
+	ociArg struct {
+		Index    uint   `json:"index"`
+		Value    uint64 `json:"value"`
+		ValueTwo uint64 `json:"valueTwo"`
+		Op       string `json:"op"`
 	}
 )
 
@@ -368,11 +376,30 @@ type box struct {
 	metadata    string            // listenerMetadata
 	annotations map[string]string // config.json annotations
 	listener    string            // listenerPath (the daemon's socket)
+	gpio        bool              // also send opens and GPIO line requests (docs/gpio.md)
+}
+
+// gpioSyscalls is docs/gpio.md's profile: every open, and ioctl only for
+// the three line-request commands, compared on the low 32 bits.
+func gpioSyscalls() []ociSyscall {
+	out := []ociSyscall{{Names: []string{"open", "openat", "openat2"}, Action: "SCMP_ACT_NOTIFY"}}
+	for _, cmd := range linux.GPIOLineIoctls {
+		out = append(out, ociSyscall{Names: []string{"ioctl"}, Action: "SCMP_ACT_NOTIFY",
+			Args: []ociArg{{Index: 1, Value: 0xffffffff, ValueTwo: uint64(cmd), Op: "SCMP_CMP_MASKED_EQ"}}})
+	}
+	return out
 }
 
 func (b box) spec(rootfs string) ociSpec {
 	errno := uint(enosys)
 	empty := []string{}
+	syscalls := []ociSyscall{
+		{Names: notifySyscalls, Action: "SCMP_ACT_NOTIFY"},
+		{Names: newMountSyscalls, Action: "SCMP_ACT_ERRNO", ErrnoRet: &errno},
+	}
+	if b.gpio {
+		syscalls = append(syscalls, gpioSyscalls()...)
+	}
 	return ociSpec{
 		OCIVersion: "1.0.2",
 		Process: ociProcess{
@@ -398,10 +425,7 @@ func (b box) spec(rootfs string) ociSpec {
 				DefaultAction:    "SCMP_ACT_ALLOW",
 				ListenerPath:     b.listener,
 				ListenerMetadata: b.metadata,
-				Syscalls: []ociSyscall{
-					{Names: notifySyscalls, Action: "SCMP_ACT_NOTIFY"},
-					{Names: newMountSyscalls, Action: "SCMP_ACT_ERRNO", ErrnoRet: &errno},
-				},
+				Syscalls:         syscalls,
 			},
 		},
 	}

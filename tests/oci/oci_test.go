@@ -306,3 +306,21 @@ func TestNoAgentNoContainer(t *testing.T) {
 		c.wantStderr(t, missing)
 	})
 }
+
+// docs/gpio.md's OCI profile (opens, and ioctl only for the three GPIO
+// line-request commands, compared with SCMP_CMP_MASKED_EQ) is one both
+// runtimes load. Every open in the container then reaches fgacd, which
+// leaves it to the kernel (there is no GPIO chip on this kernel; the GPIO
+// guest covers chips): the container runs as usual and mknod is still
+// decided by the policy.
+func TestGPIOProfileInContainer(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, l *lab) {
+		d := l.startDaemon(t)
+		c := l.run(t, box{listener: d.socket, metadata: testMeta, annotations: testAnnotations, gpio: true, script: `
+cat /proc/self/status >/dev/null && echo read-ok
+echo x > /tmp/f && cat /tmp/f
+mknod /dev/fgacd-null c 1 3 && echo mknod-ok
+`})
+		c.wantLines(t, "read-ok", "x", "mknod-ok")
+	})
+}
