@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/fgacd/fgacd/pkg/policy"
@@ -23,7 +24,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) int {
 	metadata := fs.String("metadata", "", "OCI listenerMetadata")
 	containerID := fs.String("container-id", "", "OCI container id")
 	annotations := fs.String("annotations", "", "OCI annotations, k=v,k=v")
-	syscall := fs.String("syscall", "mknod", "mknod, mount or umount")
+	syscall := fs.String("syscall", "mknod", "mknod, mount, umount, gpio_open or gpio_line")
 	path := fs.String("path", "", "mknod: the resolved path; mount/umount: the resolved target")
 	typ := fs.String("type", "", "mknod: char, block, fifo, regular or socket; mount: the fstype")
 	major := fs.Uint("major", 0, "mknod: major")
@@ -31,7 +32,10 @@ func cmdExplain(args []string, stdout, stderr io.Writer) int {
 	mode := fs.Uint("mode", 0o600, "mknod: permission bits")
 	source := fs.String("source", "", "mount: the source")
 	options := fs.String("options", "", "mount: data, e.g. size=8m,mode=1777")
-	flags := fs.String("flags", "", "mount: flag names, e.g. nosuid,nodev")
+	flags := fs.String("flags", "", "mount: flag names, e.g. nosuid,nodev; gpio_line: line flags, e.g. output,active_low")
+	chip := fs.String("chip", "", "gpio_open, gpio_line: the chip's label")
+	lines := fs.String("lines", "", "gpio_line: line offsets, e.g. 1,2")
+	names := fs.String("names", "", "gpio_line: the lines' names, in the order of -lines")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,6 +84,16 @@ func cmdExplain(args []string, stdout, stderr io.Writer) int {
 		req.Mount = &policy.MountArgs{Op: policy.MountNew, FSType: *typ, Source: *source, Target: *path, Flags: fl, Options: opts}
 	case "umount":
 		req.Umount = &policy.UmountArgs{Target: *path}
+	case "gpio_open", "gpio_line":
+		a, err := explainGPIO(*chip, *lines, *names, *flags)
+		if err != nil {
+			fmt.Fprintf(stderr, "fgacd explain: %v\n", err)
+			return 2
+		}
+		if *syscall == "gpio_open" {
+			a.Lines, a.Names, a.Flags = nil, nil, 0
+		}
+		req.GPIO = a
 	}
 	p := set.Select(id)
 	d := p.Decide(req)
@@ -101,5 +115,39 @@ func cmdExplain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, " (forcing %s)", strings.Join(policy.MountFlagNames(d.ForceFlags), ","))
 	}
 	fmt.Fprintf(stdout, "\nreason:         %s\n", d.Reason)
+	if req.Syscall == "gpio_open" && d.Action == policy.ActionDeny && d.Rule == "" && p.GrantsGPIOLines(*chip) {
+		fmt.Fprintln(stdout, "note:           lines of this chip can be granted: the open gets a handle to ask for them through, not the chip")
+	}
 	return 0
+}
+
+// explainGPIO builds GPIO arguments from explain's flags.
+func explainGPIO(chip, lines, names, flags string) (*policy.GPIOArgs, error) {
+	a := &policy.GPIOArgs{Chip: chip}
+	for _, l := range strings.Split(lines, ",") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(l, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("-lines: %q is not a line offset", l)
+		}
+		a.Lines = append(a.Lines, uint32(n))
+	}
+	a.Names = make([]string, len(a.Lines))
+	if names != "" {
+		for i, n := range strings.Split(names, ",") {
+			if i < len(a.Names) {
+				a.Names[i] = strings.TrimSpace(n)
+			}
+		}
+	}
+	if flags != "" {
+		f, err := policy.ParseGPIOFlags(strings.Split(flags, ","))
+		if err != nil {
+			return nil, err
+		}
+		a.Flags = f
+	}
+	return a, nil
 }

@@ -39,3 +39,77 @@ func TestExplainNamesTheDecidingRule(t *testing.T) {
 		}
 	}
 }
+
+func TestExplainGPIO(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "gpio.toml"), []byte(`version = 1
+[[profile]]
+name = "blinker"
+  [profile.match]
+  uid = [1000]
+  [[profile.rule]]
+  name = "leds"
+  syscall = "gpio_line"
+  action = "emulate"
+    [profile.rule.gpio_line]
+    chip = ["fgacd-sim"]
+    lines = ["1-2"]
+    flags = ["output"]
+`), 0o644)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-syscall", "gpio_line", "-chip", "fgacd-sim", "-lines", "1,2", "-flags", "output"},
+			[]string{"rule:           leds", "decision:       emulate"}},
+		{[]string{"-syscall", "gpio_line", "-chip", "fgacd-sim", "-lines", "1,2,3", "-flags", "output"},
+			[]string{"decision:       deny EPERM"}},
+		{[]string{"-syscall", "gpio_open", "-chip", "fgacd-sim"},
+			[]string{"decision:       deny EPERM", "gets a handle"}},
+		{[]string{"-syscall", "gpio_open", "-chip", "other"},
+			[]string{"decision:       deny EPERM"}},
+	} {
+		var out, errb bytes.Buffer
+		if code := realMain(append([]string{"explain", "-dir", dir, "-uid", "1000"}, c.args...), &out, &errb); code != 0 {
+			t.Fatalf("explain %v: exit %d: %s", c.args, code, errb.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("explain %v: output lacks %q:\n%s", c.args, w, out.String())
+			}
+		}
+		if c.args[3] == "other" && strings.Contains(out.String(), "handle") {
+			t.Errorf("explain %v: a handle for a chip with no grant:\n%s", c.args, out.String())
+		}
+	}
+}
+
+func TestCheckGPIOLinesAgainstPresentChips(t *testing.T) {
+	pol := []byte(`version = 1
+[[profile]]
+name = "p"
+  [profile.match]
+  uid = [1000]
+  [[profile.rule]]
+  syscall = "gpio_line"
+  action = "emulate"
+    [profile.rule.gpio_line]
+    chip = ["fgacd-sim"]
+    lines = [1, "6-9", 40]
+  [[profile.rule]]
+  syscall = "gpio_line"
+  action = "emulate"
+    [profile.rule.gpio_line]
+    chip = ["other-board"]
+    lines = [99]
+`)
+	chips := []chip{{name: "gpiochip0", label: "fgacd-sim", lines: 8}}
+	got := checkGPIOLines("p.toml", pol, chips)
+	if len(got) != 2 || !strings.Contains(got[0], "lines[1]: line 6-9 is beyond chip \"fgacd-sim\" (gpiochip0), which has 8 lines (0-7)") ||
+		!strings.Contains(got[1], "lines[2]: line 40") {
+		t.Errorf("reports:\n%s", strings.Join(got, "\n"))
+	}
+	if got := checkGPIOLines("p.toml", pol, nil); len(got) != 0 {
+		t.Errorf("with no chip present: %v", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"os/signal"
 	"runtime"
 	"syscall"
@@ -105,7 +106,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	bad := 0
+	files := fs.Args()
 	if *dir != "" {
+		more, _ := filepath.Glob(filepath.Join(*dir, "*.toml"))
+		files = append(files, more...)
 		if set, err := policy.LoadDir(*dir); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			bad++
@@ -120,6 +124,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", f)
+	}
+	// On the device itself the chips are known: lines a rule names that
+	// its chip does not have are mistakes.
+	for _, msg := range checkGPIOFiles(files) {
+		fmt.Fprintln(stderr, msg)
+		bad++
 	}
 	if bad > 0 {
 		return 1
