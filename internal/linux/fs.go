@@ -115,6 +115,12 @@ func Fstat(fd int, st *Stat) error {
 	return sysErr("fstat", retry(func() error { return unix.Fstat(fd, st) }))
 }
 
+// StatPath stat()s path, following links (magic ones included): for
+// /proc/PID/fd/N, the file behind the fd, without opening it.
+func StatPath(path string, st *Stat) error {
+	return sysErr("stat", retry(func() error { return unix.Stat(path, st) }))
+}
+
 // Readlinkat reads the link name in dirfd into buf and returns its length.
 func Readlinkat(dirfd int, name string, buf []byte) (int, error) {
 	var n int

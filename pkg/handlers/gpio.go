@@ -275,59 +275,139 @@ func (h *Handlers) chipArgs(chip int, a *policy.GPIOArgs) error {
 	return nil
 }
 
-// openCallerChip opens, for the daemon, the chip behind the caller's fd
-// (an open chip, or the handle fgacd gave it): O_PATH through
-// /proc/TID/fd first, so that an fd the caller swaps meanwhile is checked
-// before anything is opened for real, then reopened read-write.
-func (h *Handlers) openCallerChip(c *Call, fd int32) (int, error) {
+// callerChip finds which chip the caller's fd names, by device number:
+// a chip fd, or a handle fgacd gave it. It stats /proc/TID/fd/N, which
+// opens nothing. The caller may put another fd behind that number at any
+// time; it only chooses which chip it asks about, and the policy decides
+// on that chip. Anything else is errNotChip.
+func (h *Handlers) callerChip(c *Call, fd int32) (rdev uint64, err error) {
 	if fd < 0 {
-		return -1, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
+		return 0, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
 	}
-	p, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/fd/"+strconv.Itoa(int(fd)), linux.O_PATH, 0)
-	if err != nil {
-		if linux.ErrnoOf(err) == linux.ENOENT {
-			return -1, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
-		}
-		return -1, err
-	}
-	defer linux.Close(p)
-	if err := c.Valid.IDValid(c.Req.ID); err != nil {
-		return -1, errGone
-	}
+	p := h.procRoot + "/" + strconv.Itoa(c.Req.Pid) + "/fd/" + strconv.Itoa(int(fd))
 	var st linux.Stat
-	if err := linux.Fstat(p, &st); err != nil {
-		return -1, err
+	if err := linux.StatPath(p, &st); err != nil {
+		if linux.ErrnoOf(err) == linux.ENOENT {
+			return 0, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
+		}
+		return 0, err
 	}
-	if h.isChip(&st) {
-		return linux.ReopenFd(p, linux.O_RDWR)
+	switch {
+	case h.isChip(&st):
+		rdev = st.Rdev
+	case st.Mode&linux.S_IFMT == linux.S_IFREG:
+		// A handle names its chip. Anyone can make a memfd of that name;
+		// it gets them what the policy grants on that chip, as the real
+		// handle would, and nothing more.
+		var buf [256]byte
+		n, err := linux.Readlinkat(linux.AT_FDCWD, p, buf[:])
+		if err != nil {
+			return 0, errNotChip
+		}
+		var ok bool
+		if rdev, ok = linux.ParseGPIOHandle(string(buf[:n])); !ok {
+			return 0, errNotChip
+		}
+	default:
+		return 0, errNotChip
 	}
-	if st.Mode&linux.S_IFMT != linux.S_IFREG {
-		return -1, errNotChip
+	if err := c.Valid.IDValid(c.Req.ID); err != nil {
+		return 0, errGone
 	}
-	// A handle names its chip. Anyone can make a memfd of that name; it
-	// gets them what the policy grants on that chip, as the real handle
-	// would, and nothing more.
-	link, err := linux.FdPath(p)
-	if err != nil {
-		return -1, errNotChip
-	}
-	rdev, ok := linux.ParseGPIOHandle(link)
-	if !ok {
-		return -1, errNotChip
+	return rdev, nil
+}
+
+// chipEntry is the daemon's own fd on a chip, with what it said about
+// itself: label and line count never change while the chip exists, and
+// neither do line names (gpiolib sets them at registration).
+type chipEntry struct {
+	rdev  uint64
+	fd    int
+	info  linux.GPIOChipInfo
+	names []string // by offset, read on first use
+	known []bool
+	refs  int  // handlers using fd now; guarded by chipsMu
+	gone  bool // forgotten: close fd when refs drops to 0
+}
+
+// chip returns the daemon's entry for the chip rdev, opening it through
+// the daemon's own /dev on first use, and holds it until release. The
+// entry's fd stays open for the daemon's life, or until the chip is gone
+// (forget) and no handler uses it: never closed under another session's
+// ioctl, whose fd number could otherwise be reused meanwhile.
+func (h *Handlers) chip(rdev uint64) (*chipEntry, error) {
+	h.chipsMu.Lock()
+	defer h.chipsMu.Unlock()
+	if e := h.chips[rdev]; e != nil {
+		e.refs++
+		return e, nil
 	}
 	dev, err := linux.GPIOChipPath(rdev)
 	if err != nil {
-		return -1, fmt.Errorf("chip %d:%d of a GPIO handle: %w", linux.DevMajor(rdev), linux.DevMinor(rdev), err)
+		return nil, fmt.Errorf("chip %d:%d: %w", linux.DevMajor(rdev), linux.DevMinor(rdev), err)
 	}
-	cp, err := linux.Open(dev, linux.O_PATH, 0)
+	p, err := linux.Open(dev, linux.O_PATH, 0)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
-	defer linux.Close(cp)
-	if err := linux.Fstat(cp, &st); err != nil || !h.isChip(&st) || st.Rdev != rdev {
-		return -1, fmt.Errorf("%s is not chip %d:%d: %w", dev, linux.DevMajor(rdev), linux.DevMinor(rdev), linux.ENODEV)
+	defer linux.Close(p)
+	var st linux.Stat
+	if err := linux.Fstat(p, &st); err != nil || !h.isChip(&st) || st.Rdev != rdev {
+		return nil, fmt.Errorf("%s is not chip %d:%d: %w", dev, linux.DevMajor(rdev), linux.DevMinor(rdev), linux.ENODEV)
 	}
-	return linux.ReopenFd(cp, linux.O_RDWR)
+	fd, err := linux.ReopenFd(p, linux.O_RDWR)
+	if err != nil {
+		return nil, err
+	}
+	info, err := linux.GPIOGetChipInfo(fd)
+	if err != nil {
+		linux.Close(fd)
+		return nil, fmt.Errorf("GPIO chip info: %w", err)
+	}
+	e := &chipEntry{rdev: rdev, fd: fd, info: info, names: make([]string, info.Lines), known: make([]bool, info.Lines), refs: 1}
+	if h.chips == nil {
+		h.chips = map[uint64]*chipEntry{}
+	}
+	h.chips[rdev] = e
+	return e, nil
+}
+
+// forget drops e after its chip went away (ENODEV), so the next request
+// opens whatever chip now has that number.
+func (h *Handlers) forget(e *chipEntry) {
+	h.chipsMu.Lock()
+	defer h.chipsMu.Unlock()
+	if h.chips[e.rdev] == e {
+		delete(h.chips, e.rdev)
+		e.gone = true
+	}
+}
+
+// release ends a use begun by chip.
+func (h *Handlers) release(e *chipEntry) {
+	h.chipsMu.Lock()
+	defer h.chipsMu.Unlock()
+	if e.refs--; e.refs == 0 && e.gone {
+		linux.Close(e.fd)
+	}
+}
+
+// lineNames fills names for offsets (validated to be on the chip).
+func (h *Handlers) lineNames(e *chipEntry, offsets []uint32, names []string) error {
+	h.chipsMu.Lock()
+	defer h.chipsMu.Unlock()
+	var scratch [256]byte
+	for i, o := range offsets {
+		if !e.known[o] {
+			n, err := linux.GPIOLineName(e.fd, o, &scratch)
+			if err != nil {
+				return fmt.Errorf("line %d info: %w", o, err)
+			}
+			e.names[o], e.known[o] = n, true
+		}
+		names[i] = e.names[o]
+	}
+	return nil
 }
 
 // lineReq is a decoded line request.
@@ -502,7 +582,7 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 		out.fail(fmt.Errorf("read line request: %w", err), linux.EFAULT)
 		return
 	}
-	chip, err := h.openCallerChip(c, fd)
+	rdev, err := h.callerChip(c, fd)
 	if errors.Is(err, errNotChip) {
 		// A line-request command on something else: the kernel's answer
 		// (ENOTTY) is the native one.
@@ -513,11 +593,13 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 		out.fail(err, linux.EPERM)
 		return
 	}
-	defer linux.Close(chip)
-	if err := h.chipArgs(chip, &out.gpio); err != nil {
-		out.fail(err, linux.EIO)
+	chip, err := h.chip(rdev)
+	if err != nil {
+		out.fail(err, linux.ENODEV)
 		return
 	}
+	defer h.release(chip)
+	out.gpio.Chip, out.gpio.ChipName, out.gpio.ChipLines = chip.info.Label, chip.info.Name, chip.info.Lines
 	lr, err := decodeLineReq(cmd, buf, out.gpio.ChipLines)
 	if err != nil {
 		out.fail(err, linux.EINVAL)
@@ -525,12 +607,12 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 	}
 	out.gpio.API, out.gpio.Lines, out.gpio.Flags = lr.api, lr.offsets, lr.flags
 	out.gpio.Names = make([]string, len(lr.offsets))
-	var scratch [256]byte
-	for i, o := range lr.offsets {
-		if out.gpio.Names[i], err = linux.GPIOLineName(chip, o, &scratch); err != nil {
-			out.fail(fmt.Errorf("line %d info: %w", o, err), linux.EIO)
-			return
+	if err := h.lineNames(chip, lr.offsets, out.gpio.Names); err != nil {
+		if linux.ErrnoOf(err) == linux.ENODEV {
+			h.forget(chip)
 		}
+		out.fail(err, linux.EIO)
+		return
 	}
 	out.Decision = c.Profile.Decide(out.Request)
 	out.Decided = true
@@ -554,7 +636,10 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 		out.fail(fmt.Errorf("line request result: %w", err), linux.EFAULT)
 		return
 	}
-	if err := linux.GPIOIoctl(chip, uintptr(cmd), buf); err != nil {
+	if err := linux.GPIOIoctl(chip.fd, uintptr(cmd), buf); err != nil {
+		if linux.ErrnoOf(err) == linux.ENODEV {
+			h.forget(chip) // the chip went away; the caller sees ENODEV
+		}
 		out.fail(fmt.Errorf("line request on %s: %w", out.gpio.Chip, err), linux.EIO)
 		return
 	}

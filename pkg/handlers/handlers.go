@@ -154,6 +154,8 @@ type Handlers struct {
 	selfFdDir int          // /proc/self/fd (threads share the fd table and the root)
 
 	gpioMajor atomic.Uint32 // the gpiochip character major, once known
+	chipsMu   sync.Mutex
+	chips     map[uint64]*chipEntry // the daemon's chip fds, by device number
 }
 
 // sharesView reports whether the caller thread tid is in the daemon's
@@ -218,8 +220,16 @@ func (h *Handlers) NewLocal() *nsexec.Local {
 	return p.NewLocal()
 }
 
-// Close stops the worker threads.
+// Close stops the worker threads and closes the daemon's chip fds.
 func (h *Handlers) Close() {
+	h.chipsMu.Lock()
+	for rdev, e := range h.chips {
+		delete(h.chips, rdev)
+		if e.gone = true; e.refs == 0 {
+			linux.Close(e.fd)
+		}
+	}
+	h.chipsMu.Unlock()
 	if p, _ := h.workers(); p != nil {
 		p.Close()
 	}

@@ -134,7 +134,8 @@ func startDaemonLevel(t *testing.T, cfg notify.ServerConfig, policyOf func(dir s
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	cfg.Path = filepath.Join(base, "fgacd.sock")
-	d := dispatch.New(set, handlers.New(nil), log, m)
+	h := handlers.New(nil)
+	d := dispatch.New(set, h, log, m)
 	srv, err := notify.Listen(cfg, d, log, m)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +147,7 @@ func startDaemonLevel(t *testing.T, cfg notify.ServerConfig, policyOf func(dir s
 		if err := <-dd.done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+		h.Close()
 	})
 	return dd
 }
