@@ -62,9 +62,10 @@ func continueUnmanaged(out *Outcome, syscall, reason string) {
 	out.Continue = true
 }
 
-// lastComponent is what follows the last "/"; "" for a path ending in "/".
-func lastComponent(p string) string {
-	return p[strings.LastIndexByte(p, '/')+1:]
+// chipPath reports whether an open of p is screened in: its last
+// component (what follows the last "/") starts with gpiochip.
+func chipPath(p string) bool {
+	return strings.HasPrefix(p[strings.LastIndexByte(p, '/')+1:], gpioChipPrefix)
 }
 
 // chipMajor returns gpiolib's character major, 0 if this kernel has none.
@@ -93,7 +94,7 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 		return
 	}
 	raw := linux.String(c.Buf[:n]) // valid until the session's next notification
-	if !strings.HasPrefix(lastComponent(raw), gpioChipPrefix) {
+	if !chipPath(raw) {
 		continueUnmanaged(out, e.Name, "not a GPIO chip path")
 		return
 	}
