@@ -32,7 +32,7 @@ func v2req(offsets []uint32, flags uint64, attrs ...[3]uint64) []byte {
 func TestDecodeLineRequestV2(t *testing.T) {
 	const in, out, rise = uint64(policy.GPIOFlagInput), uint64(policy.GPIOFlagOutput), uint64(policy.GPIOFlagEdgeRising)
 	r, err := decodeLineReq(linux.GPIO_V2_GET_LINE_IOCTL, v2req([]uint32{1, 2, 5}, out,
-		[3]uint64{linux.GPIO_V2_LINE_ATTR_ID_FLAGS, in | rise, 0b100},  // line 5: input with edges
+		[3]uint64{linux.GPIO_V2_LINE_ATTR_ID_FLAGS, in | rise, 0b100},   // line 5: input with edges
 		[3]uint64{linux.GPIO_V2_LINE_ATTR_ID_OUTPUT_VALUES, 0b11, 0b11}, // values: no flag
 		[3]uint64{linux.GPIO_V2_LINE_ATTR_ID_DEBOUNCE, 1000, 0b100}), 8)
 	if err != nil {
