@@ -10,19 +10,29 @@
 // what an open the supervisor does not care about costs a program whose
 // filter traps every open.
 //
+// With -G CHIP the filter sends opens and the GPIO line-request ioctls (on
+// the low 32 bits of the command), the chip is opened once, and the timed
+// call is a GPIO_V2_GET_LINE_IOCTL for lines 1 and 2 as outputs + close of
+// the line fd: what a brokered line request costs (fgacd makes the request
+// and installs the line fd in the caller).
+//
 // Build: cc -O2 -Wall -Wextra -o fgacd-bench-tracee tracee.c
+// (static for the GPIO test guest, which has no libc: add -static)
 //
 // Output, one line on stdout:
 //   ns_per_call median=N min=N calls=N errno=N unexpected=N
 // Exit: 0 on a clean run, 1 if any call gave something other than what the
 // supervisor should answer (-1/EPERM for mknodat, success for mount, umount2
-// and openat; the line is still printed), 2 on usage or setup errors.
+// and openat, success with a line fd for the line request; the line is
+// still printed), 2 on usage or setup errors.
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/gpio.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,7 +52,7 @@
 
 #define PROG "fgacd-bench-tracee"
 #define PATH_PREFIX "/tmp/fgacd-bench/"
-#define WARMUP 1000
+#define GPIO_CONSUMER "fgacd-bench"
 
 #if defined(__x86_64__)
 #define BENCH_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -49,6 +60,14 @@
 #define BENCH_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #else
 #error "unsupported architecture: add its AUDIT_ARCH_* value"
+#endif
+
+// The low 32 bits of seccomp_data.args[1] (the ioctl command, an unsigned
+// int to the kernel): where they sit in the 64-bit argument.
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG1_LO (offsetof(struct seccomp_data, args[1]))
+#else
+#define ARG1_LO (offsetof(struct seccomp_data, args[1]) + 4)
 #endif
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -61,16 +80,25 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " [-s SOCKET | -N] (-n CALLS | -I) [-M TARGET | -O PATH] [-b BATCHES] [-m METADATA] [-p PATHLEN]\n"
+		"usage: " PROG " [-s SOCKET | -N] (-n CALLS | -I) [-M TARGET | -O PATH | -G CHIP]\n"
+		"       [-b BATCHES] [-w WARMUP] [-u UID[:GID]] [-m METADATA] [-p PATHLEN]\n"
 		"  -I  register, print \"idle\" and wait until killed (an idle listener)\n"
 		"  -M  time a tmpfs mount (nosuid,nodev,size=1m) and umount2 of TARGET instead\n"
 		"  -O  trap openat (and open) instead of mknodat, mount and umount2, and time\n"
 		"      openat(AT_FDCWD, PATH, O_RDONLY|O_CLOEXEC) + close instead; every open\n"
 		"      must succeed\n"
-		"  -N  native: no filter, no supervisor (needs root for -M)\n"
+		"  -G  trap openat (and open) and the GPIO line-request ioctls instead, open\n"
+		"      CHIP (O_RDWR|O_CLOEXEC) once, and time GPIO_V2_GET_LINE_IOCTL for\n"
+		"      lines 1 and 2 as outputs + close of the line fd; every request must\n"
+		"      succeed\n"
+		"  -N  native: no filter, no supervisor (needs root for -M, and for -G on a\n"
+		"      root-only chip)\n"
 		"  -s  supervisor socket to send the listener fd to\n"
+		"  -u  switch to UID (and GID, default UID; no supplementary groups) first,\n"
+		"      before the filter is installed (needs root)\n"
 		"  -n  number of timed calls (split into BATCHES batches)\n"
 		"  -b  number of batches (default 20); the median is over batches\n"
+		"  -w  number of untimed warm-up calls (default 1000)\n"
 		"  -m  metadata string for the OCI state message (default empty)\n"
 		"  -p  length in bytes of the mknodat path (default 255, %zu..4095)\n",
 		sizeof(PATH_PREFIX));
@@ -119,7 +147,7 @@ static char *json_escape(const char *s)
 }
 
 // The system calls the filter sends to the listener: the default set, and
-// the -O set (open exists on x86_64, not on arm64).
+// the -O and -G set (open exists on x86_64, not on arm64).
 static const unsigned int brokered_nrs[] = { __NR_mknodat, __NR_mount, __NR_umount2 };
 static const unsigned int open_nrs[] = {
 #ifdef __NR_open
@@ -127,32 +155,66 @@ static const unsigned int open_nrs[] = {
 #endif
 	__NR_openat,
 };
+// -G also sends ioctl(2) with these commands (compared on the low 32 bits:
+// the kernel takes the command as an unsigned int, so high bits must not
+// get a request past the filter). fgacd's filter (fgac-run --gpio) traps
+// the same three.
+static const unsigned int gpio_line_cmds[] = {
+	GPIO_V2_GET_LINE_IOCTL, GPIO_GET_LINEHANDLE_IOCTL, GPIO_GET_LINEEVENT_IOCTL,
+};
 #define MAX_TRAPPED 4
+#define MAX_CMDS 3
+#define MAX_INSNS (3 + MAX_TRAPPED + 2 + MAX_CMDS + 2)
 
-// install_filter: arch != native -> ALLOW; nr in nrs -> USER_NOTIF; else
-// ALLOW. Returns the listener fd.
-static int install_filter(const unsigned int *nrs, size_t n)
+// jump_to: the BPF jump offset from the instruction at index k to the one
+// at index target (later in the program).
+static unsigned char jump_to(size_t k, size_t target)
 {
-	struct sock_filter insns[MAX_TRAPPED + 5];
+	return (unsigned char)(target - k - 1);
+}
+
+// install_filter: arch != native -> ALLOW; nr in nrs -> USER_NOTIF; with
+// ncmds > 0, ioctl with a command (low 32 bits) in cmds -> USER_NOTIF;
+// else ALLOW. Returns the listener fd.
+static int install_filter(const unsigned int *nrs, size_t n,
+			  const unsigned int *cmds, size_t ncmds)
+{
+	struct sock_filter insns[MAX_INSNS];
 	size_t k = 0;
 
-	if (n > MAX_TRAPPED) {
-		fprintf(stderr, PROG ": internal error: %zu trapped calls\n", n);
+	if (n > MAX_TRAPPED || ncmds > MAX_CMDS) {
+		fprintf(stderr, PROG ": internal error: %zu trapped calls, %zu commands\n", n, ncmds);
 		exit(2);
 	}
+	// The program's length, hence where its two returns are.
+	size_t len = 3 + n + (ncmds ? 2 + ncmds : 0) + 2;
+	size_t allow = len - 2, notif = len - 1;
+
 	insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						  offsetof(struct seccomp_data, arch));
-	// Wrong arch: over the nr load and the n compares, to ALLOW.
-	insns[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH,
-						  0, (unsigned char)(n + 1));
+	insns[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BENCH_AUDIT_ARCH,
+						0, jump_to(k, allow));
+	k++;
 	insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						  offsetof(struct seccomp_data, nr));
-	// A match: over the compares left and ALLOW, to USER_NOTIF.
-	for (size_t i = 0; i < n; i++)
-		insns[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i],
-							  (unsigned char)(n - i), 0);
+	for (size_t i = 0; i < n; i++, k++)
+		insns[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i],
+							jump_to(k, notif), 0);
+	if (ncmds) {
+		insns[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl,
+							0, jump_to(k, allow));
+		k++;
+		insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LO);
+		for (size_t i = 0; i < ncmds; i++, k++)
+			insns[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cmds[i],
+								jump_to(k, notif), 0);
+	}
 	insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	if (k != len) {
+		fprintf(stderr, PROG ": internal error: filter of %zu instructions, want %zu\n", k, len);
+		exit(2);
+	}
 	struct sock_fprog prog = {
 		.len = (unsigned short)k,
 		.filter = insns,
@@ -221,13 +283,71 @@ static int cmp_i64(const void *a, const void *b)
 
 static const char *mount_target; // -M: the timed call is a tmpfs mount+umount
 static const char *open_path;    // -O: the timed call is openat+close
+static const char *gpio_chip;    // -G: the timed call is a line request+close
+static int chip_fd = -1;         // -G: CHIP, opened once before the calls
+static struct gpio_v2_line_request line_req;
 static const char *bench_path;
 
+// gpio_setup opens the chip (under a filter, that open is itself brokered:
+// fgacd may hand back a handle rather than the chip) and fills in the
+// request: lines 1 and 2, outputs.
+static void gpio_setup(void)
+{
+	chip_fd = open(gpio_chip, O_RDWR | O_CLOEXEC);
+	if (chip_fd < 0) {
+		fprintf(stderr, PROG ": open %s: %s\n", gpio_chip, strerror(errno));
+		exit(2);
+	}
+	memset(&line_req, 0, sizeof(line_req));
+	line_req.offsets[0] = 1;
+	line_req.offsets[1] = 2;
+	line_req.num_lines = 2;
+	line_req.config.flags = GPIO_V2_LINE_FLAG_OUTPUT;
+	memcpy(line_req.consumer, GPIO_CONSUMER, sizeof(GPIO_CONSUMER));
+}
+
+// drop_to switches to uid and gid with no supplementary groups.
+static void drop_to(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) < 0)
+		die("setgroups");
+	if (setgid(gid) < 0)
+		die("setgid");
+	if (setuid(uid) < 0)
+		die("setuid");
+}
+
+static void parse_ids(const char *s, uid_t *uid, gid_t *gid)
+{
+	char buf[32];
+	const char *colon = strchr(s, ':');
+
+	if (colon == NULL) {
+		*uid = (uid_t)parse_long(s, 0, 0x7fffffffL, "-u");
+		*gid = (gid_t)*uid;
+		return;
+	}
+	if ((size_t)(colon - s) >= sizeof(buf))
+		usage();
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	*uid = (uid_t)parse_long(buf, 0, 0x7fffffffL, "-u");
+	*gid = (gid_t)parse_long(colon + 1, 0, 0x7fffffffL, "-u");
+}
+
 // one_call makes one timed call and reports whether it gave what the
-// supervisors answer: EPERM for mknodat, success for mount, umount and
-// openat. close is not trapped.
+// supervisors answer: EPERM for mknodat, success for mount, umount, openat
+// and the line request (any errno is unexpected). close is not trapped.
 static int one_call(void)
 {
+	if (gpio_chip != NULL) {
+		line_req.fd = -1;
+		if (ioctl(chip_fd, GPIO_V2_GET_LINE_IOCTL, &line_req) != 0)
+			return 0;
+		if (line_req.fd < 0)
+			return 0;
+		return close(line_req.fd) == 0;
+	}
 	if (open_path != NULL) {
 		long fd = syscall(__NR_openat, AT_FDCWD, open_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -246,13 +366,17 @@ static int one_call(void)
 int main(int argc, char **argv)
 {
 	const char *sock_path = NULL, *metadata = "";
-	long calls = -1, batches = 20, pathlen = 255;
-	int opt, idle = 0, native = 0;
+	long calls = -1, batches = 20, pathlen = 255, warmup = 1000;
+	int opt, idle = 0, native = 0, modes = 0;
+	const char *ids = NULL;
 
-	while ((opt = getopt(argc, argv, "s:n:b:m:p:IM:O:Nh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:b:w:m:p:u:IM:O:G:Nh")) != -1) {
 		switch (opt) {
-		case 'M': mount_target = optarg; break;
-		case 'O': open_path = optarg; break;
+		case 'M': mount_target = optarg; modes++; break;
+		case 'O': open_path = optarg; modes++; break;
+		case 'G': gpio_chip = optarg; modes++; break;
+		case 'u': ids = optarg; break;
+		case 'w': warmup = parse_long(optarg, 0, 1000000000L, "-w"); break;
 		case 'N': native = 1; break;
 		case 'I': idle = 1; calls = batches; break;
 		case 's': sock_path = optarg; break;
@@ -263,8 +387,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if ((sock_path == NULL && !native) || calls < 0 || optind != argc ||
-	    (mount_target != NULL && open_path != NULL))
+	if ((sock_path == NULL && !native) || calls < 0 || optind != argc || modes > 1)
 		usage();
 	if (calls < batches) {
 		fprintf(stderr, PROG ": -n %ld must be at least -b %ld\n", calls, batches);
@@ -295,11 +418,24 @@ int main(int argc, char **argv)
 	if (meta_esc == NULL)
 		die("malloc");
 
+	if (ids != NULL) {
+		uid_t uid;
+		gid_t gid;
+
+		parse_ids(ids, &uid, &gid);
+		drop_to(uid, gid);
+	}
+
 	int sock = -1;
 	if (!native) {
-		int listener = open_path != NULL
-			? install_filter(open_nrs, sizeof(open_nrs) / sizeof(open_nrs[0]))
-			: install_filter(brokered_nrs, sizeof(brokered_nrs) / sizeof(brokered_nrs[0]));
+		size_t nopen = sizeof(open_nrs) / sizeof(open_nrs[0]);
+		int listener = gpio_chip != NULL
+			? install_filter(open_nrs, nopen, gpio_line_cmds,
+					 sizeof(gpio_line_cmds) / sizeof(gpio_line_cmds[0]))
+			: open_path != NULL
+			? install_filter(open_nrs, nopen, NULL, 0)
+			: install_filter(brokered_nrs, sizeof(brokered_nrs) / sizeof(brokered_nrs[0]),
+					 NULL, 0);
 
 		sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (sock < 0)
@@ -336,11 +472,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (gpio_chip != NULL)
+		gpio_setup();
 	bench_path = path;
 	long unexpected = 0;
 	int last_errno = 0;
 
-	for (int i = 0; i < WARMUP; i++)
+	for (long i = 0; i < warmup; i++)
 		if (!one_call())
 			unexpected++;
 

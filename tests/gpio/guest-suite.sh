@@ -3,6 +3,10 @@
 # Linux 6.1 guest as root. Steps:
 #   shell-check   gpio-sim through the uAPI and sysfs, seccomp feature probe
 #   gohello       a static Go binary (CGO_ENABLED=0) runs and reads the chip
+#   fgacd doctor  the 6.1 feature probes
+#   gpio bench    a line request brokered by the real fgacd against a native
+#                 one, and an unrelated open under fgacd against a native one
+#                 (bench/c/tracee.c); prints figures, asserts no time
 #   go test ...   every gotest/<package dir>/*.test, run from its package
 #                 dir (so testdata/ paths resolve) with the arguments in
 #                 ./go-test-args
@@ -41,6 +45,94 @@ doctor_check() {
 }
 if [ -x ./fgacd ]; then
 	step "fgacd doctor (6.1 lacks SYNC_WAKE_UP and PIDFD_THREAD)" doctor_check
+fi
+
+# gpio bench: the real fgacd binary (not the Go test harness, which shares a
+# process with the test and logs at debug) and the C tracee, in this guest.
+# The tracee times GPIO_V2_GET_LINE_IOCTL for lines 1 and 2 as outputs +
+# close of the line fd, on a chip fd opened once: natively as root, then as
+# uid 65534 under its own filter (opens and the line-request ioctls go to
+# fgacd), where fgacd hands out a handle for the chip (no gpio_open rule),
+# decides the request, makes it and installs the line fd. For context it
+# also times openat+close of /etc/passwd as uid 65534, natively and under
+# the same filter (fgacd reads the path and answers CONTINUE). Medians of
+# -b batches; the guest runs under TCG, about 30x slower than the host, so
+# the counts are small and only the ratio means anything. Passes when no
+# run saw an unexpected result; no time is asserted.
+GPIO_BENCH_CALLS=${FGACD_GPIO_BENCH_CALLS:-300}
+OPEN_BENCH_CALLS=${FGACD_GPIO_BENCH_OPEN_CALLS:-3000}
+# bench_tracee LABEL ARGS...: runs the tracee, prints its line, sets med
+# (ns per call); fails unless the run was clean.
+bench_tracee() {
+	label=$1
+	shift
+	med=
+	line=$(./fgacd-bench-tracee "$@")
+	trc=$?
+	echo "gpio-bench: $label: $line"
+	case $line in
+	*" unexpected=0") ;;
+	*) return 1 ;;
+	esac
+	[ "$trc" -eq 0 ] || return 1
+	med=$(echo "$line" | sed -n 's/.*median=\([0-9]*\).*/\1/p')
+	[ -n "$med" ]
+}
+us() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1000 }'; }
+gpio_bench() {
+	d=/tmp/fgacd-bench
+	sock=/tmp/fgacd-bench.sock
+	rm -rf "$d" "$sock"
+	mkdir -p "$d/policy"
+	cat >"$d/policy/bench.toml" <<'TOML'
+version = 1
+[[profile]]
+name = "gpio-bench"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  syscall = "gpio_line"
+  action = "emulate"
+    [profile.rule.gpio_line]
+    chip = ["fgacd-sim"]
+    lines = [1, 2]
+TOML
+	ok=0
+	gargs="-G $FGACD_GPIO_CHIP -n $GPIO_BENCH_CALLS -b 3 -w 30"
+	oargs="-O /etc/passwd -n $OPEN_BENCH_CALLS -b 3 -w 100 -u 65534"
+	# shellcheck disable=SC2086 # $gargs and $oargs are words on purpose
+	bench_tracee "native line request, root" -N $gargs && gn=$med &&
+		bench_tracee "native open, uid 65534" -N $oargs && on=$med || ok=1
+	./fgacd run -config /dev/null -socket "$sock" -policy-dir "$d/policy" -admin off \
+		-metrics off -log-level warn 2>"$d/fgacd.log" &
+	fpid=$!
+	i=0
+	while [ ! -S "$sock" ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ] || ! kill -0 "$fpid" 2>/dev/null; then
+			echo "gpio-bench: fgacd did not create $sock"
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -S "$sock" ]; then
+		# shellcheck disable=SC2086
+		bench_tracee "brokered line request, uid 65534" -s "$sock" -u 65534 $gargs && gf=$med &&
+			bench_tracee "open under fgacd, uid 65534" -s "$sock" $oargs && of=$med || ok=1
+	fi
+	kill "$fpid" 2>/dev/null
+	wait "$fpid"
+	if [ -s "$d/fgacd.log" ]; then
+		echo "gpio-bench: fgacd log:"
+		cat "$d/fgacd.log"
+	fi
+	[ "$ok" -eq 0 ] || return 1
+	echo "gpio-bench: line request (2 lines) + close: native $(us "$gn") µs, brokered $(us "$gf") µs, ratio $(awk -v b="$gf" -v n="$gn" 'BEGIN { printf "%.1f", b / n }')"
+	echo "gpio-bench: unrelated open+close: native $(us "$on") µs, under fgacd $(us "$of") µs"
+}
+if [ -x ./fgacd ] && [ -x ./fgacd-bench-tracee ]; then
+	step "gpio bench" gpio_bench
 fi
 
 args=$(cat ./go-test-args 2>/dev/null || echo -test.v)

@@ -5,7 +5,8 @@
 # Usage: tests/gpio/run.sh [GO_PACKAGE ...]
 #   e.g. tests/gpio/run.sh ./pkg/handlers
 #
-# The payload holds the static C helpers (tests/gpio/c), a static Go hello
+# The payload holds the static C helpers (tests/gpio/c), the static
+# benchmark tracee (bench/c/tracee.c), fgacd itself, a static Go hello
 # (testdata/gohello), the Go test binary testdata/guestcheck, and one
 # `go test -c` binary (CGO_ENABLED=0) per GO_PACKAGE argument, each with its
 # package's testdata/ beside it. In the guest, FGACD_GPIO_GUEST=1 and
@@ -34,6 +35,9 @@ trap 'rm -rf "$p"' EXIT
 # Build and cache the guest first: its apt steps also install gcc.
 scripts/gpio-guest.sh build
 scripts/gpio-guest.sh helpers "$p"
+# The benchmark tracee, static like the helpers (the guest has no libc), for
+# the suite's "gpio bench" step.
+gcc -static -O2 -Wall -Wextra -Werror -o "$p/fgacd-bench-tracee" bench/c/tracee.c
 cp tests/gpio/shell-check.sh "$p/shell-check.sh"
 cp tests/gpio/guest-suite.sh "$p/run.sh"
 printf '%s\n' "${FGACD_GPIO_TEST_ARGS:--test.v}" >"$p/go-test-args"
