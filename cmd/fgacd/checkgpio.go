@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -91,20 +90,4 @@ func globsMatch(globs []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// checkGPIOFiles runs checkGPIOLines over files.
-func checkGPIOFiles(files []string) []string {
-	chips := presentChips()
-	if len(chips) == 0 {
-		return nil
-	}
-	var out []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err == nil {
-			out = append(out, checkGPIOLines(f, data, chips)...)
-		}
-	}
-	return out
 }

@@ -106,12 +106,30 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	bad := 0
-	files := fs.Args()
+	// On the device itself the chips are known: lines a rule names that
+	// its chip does not have are mistakes, reported with the file's other
+	// problems.
+	chips := presentChips()
+	gpioBad := func(files ...string) bool {
+		found := false
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, msg := range checkGPIOLines(f, data, chips) {
+				fmt.Fprintln(stderr, msg)
+				found = true
+			}
+		}
+		return found
+	}
 	if *dir != "" {
-		more, _ := filepath.Glob(filepath.Join(*dir, "*.toml"))
-		files = append(files, more...)
+		files, _ := filepath.Glob(filepath.Join(*dir, "*.toml"))
 		if set, err := policy.LoadDir(*dir); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
+			bad++
+		} else if gpioBad(files...) {
 			bad++
 		} else {
 			fmt.Fprintf(stdout, "%s: ok (%d profiles, version %s)\n", *dir, len(set.Profiles()), set.Version())
@@ -123,13 +141,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			bad++
 			continue
 		}
+		if gpioBad(f) {
+			bad++
+			continue
+		}
 		fmt.Fprintf(stdout, "%s: ok\n", f)
-	}
-	// On the device itself the chips are known: lines a rule names that
-	// its chip does not have are mistakes.
-	for _, msg := range checkGPIOFiles(files) {
-		fmt.Fprintln(stderr, msg)
-		bad++
 	}
 	if bad > 0 {
 		return 1

@@ -47,6 +47,35 @@ if [ -x ./fgacd ]; then
 	step "fgacd doctor (6.1 lacks SYNC_WAKE_UP and PIDFD_THREAD)" doctor_check
 fi
 
+# fgacd check on the device knows the chips: a gpio_line rule naming a
+# line the chip labelled fgacd-sim (8 lines) does not have is an error.
+check_lines() {
+	d=$(mktemp -d)
+	for l in 7 40; do
+		cat >"$d/p$l.toml" <<EOF
+version = 1
+[[profile]]
+name = "p"
+  [profile.match]
+  uid = [1000]
+  [[profile.rule]]
+  syscall = "gpio_line"
+  action = "emulate"
+    [profile.rule.gpio_line]
+    chip = ["$FGACD_GPIO_LABEL"]
+    lines = [1, $l]
+EOF
+	done
+	./fgacd check "$d/p7.toml" || return 1
+	out=$(./fgacd check "$d/p40.toml" 2>&1) && return 1
+	echo "$out" | grep -q ": ok" && return 1
+	echo "$out"
+	echo "$out" | grep -q 'line 40 is beyond chip'
+}
+if [ -x ./fgacd ]; then
+	step "fgacd check: lines beyond the chip" check_lines
+fi
+
 # gpio bench: the real fgacd binary (not the Go test harness, which shares a
 # process with the test and logs at debug) and the C tracee, in this guest.
 # The tracee times GPIO_V2_GET_LINE_IOCTL for lines 1 and 2 as outputs +
