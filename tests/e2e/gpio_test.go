@@ -15,24 +15,26 @@ import (
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/testutil"
 	"github.com/fgacd/fgacd/pkg/notify"
+	"github.com/fgacd/fgacd/pkg/policy"
 )
 
 // GPIO brokering against gpio-sim in the Linux 6.1 guest (make test-gpio):
 // uid 65534 is granted lines of the chip but not the chip; uid 65533 is
 // granted the chip and the same lines.
 
+// The uAPI's flag values: v2 flags are the policy's (GPIO_V2_LINE_FLAG_*).
 const (
-	v2Input       = 1 << 2
-	v2Output      = 1 << 3
-	v2EdgeRising  = 1 << 4
-	v2EdgeFalling = 1 << 5
+	v2Input       = uint64(policy.GPIOFlagInput)
+	v2Output      = uint64(policy.GPIOFlagOutput)
+	v2EdgeRising  = uint64(policy.GPIOFlagEdgeRising)
+	v2EdgeFalling = uint64(policy.GPIOFlagEdgeFalling)
 
-	v1Input       = 1 << 0
-	v1Output      = 1 << 1
-	v1EventRising = 1 << 0
-	v1EventFall   = 1 << 1
+	v1Input       = linux.GPIOHANDLE_REQUEST_INPUT
+	v1Output      = linux.GPIOHANDLE_REQUEST_OUTPUT
+	v1EventRising = linux.GPIOEVENT_REQUEST_RISING_EDGE
+	v1EventFall   = linux.GPIOEVENT_REQUEST_FALLING_EDGE
 
-	oPath = 0o10000000 // O_PATH in /proc/PID/fdinfo flags
+	oPath = linux.O_PATH // as /proc/PID/fdinfo shows flags
 )
 
 func gpioPolicy(label string) func(string) string {
