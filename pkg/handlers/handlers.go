@@ -152,6 +152,7 @@ type Handlers struct {
 	selfNs    uint64       // the daemon's mount namespace inode
 	selfRoot  linux.FileID // the daemon's root
 	selfFdDir int          // /proc/self/fd (threads share the fd table and the root)
+	selfNsFd  int          // the daemon's mount namespace (to undo mounts made in it)
 
 	gpioMajor atomic.Uint32 // the gpiochip character major, once known
 	chipsMu   sync.Mutex
@@ -174,11 +175,16 @@ func (h *Handlers) sharesView(tid int) bool {
 		if err != nil {
 			return
 		}
-		fdDir, err := linux.Open("/proc/self/fd", linux.O_PATH|linux.O_DIRECTORY, 0)
+		nsFd, err := linux.Open("/proc/self/ns/mnt", linux.O_RDONLY, 0)
 		if err != nil {
 			return
 		}
-		h.selfNs, h.selfRoot, h.selfFdDir = ns.Ino, root, fdDir
+		fdDir, err := linux.Open("/proc/self/fd", linux.O_PATH|linux.O_DIRECTORY, 0)
+		if err != nil {
+			linux.Close(nsFd)
+			return
+		}
+		h.selfNs, h.selfRoot, h.selfFdDir, h.selfNsFd = ns.Ino, root, fdDir, nsFd
 	})
 	if h.selfFdDir < 0 {
 		return false

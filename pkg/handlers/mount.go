@@ -175,10 +175,9 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 			return
 		}
 	}
-	if err := c.Valid.IDValid(req.ID); err != nil {
-		out.fail(errGone, linux.ENOENT)
-		return
-	}
+	// What was read is validated with what inCallersView reads from
+	// /proc, by one ID_VALID there; an answer given before that (an empty
+	// path) is one the kernel gives any caller.
 	if target == "" || ((op == policy.MountBind || op == policy.MountMove) && source == "") {
 		out.fail(errors.New("mount: empty path"), linux.ENOENT)
 		return
@@ -225,7 +224,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	}
 
 	var eff *mountEffect
-	err = h.inCallersView(c, absolute, false, func(r resolver) error {
+	err = h.inCallersView(c, absolute, func(r resolver) error {
 		var err error
 		if eff, err = step(r); eff != nil {
 			// To take the mount off again should the caller never see
@@ -245,9 +244,10 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 // resolver opens a caller's path and names what it opened, as the caller
 // sees it.
 type resolver struct {
-	dirfd int // relative paths start here
-	fdDir int // names fds through this /proc/…/fd directory
-	mntns int // the caller's mount namespace; -1: the daemon's
+	dirfd  int // relative paths start here
+	fdDir  int // names fds through this /proc/…/fd directory
+	mntns  int // the caller's mount namespace; -1: the daemon's
+	selfNS int // the daemon's mount namespace, with mntns -1
 }
 
 func (r resolver) open(p string) (int, error) {
@@ -261,7 +261,7 @@ func (r resolver) keepNS() (int, error) {
 	if r.mntns >= 0 {
 		return linux.Dup(r.mntns)
 	}
-	return linux.Open("/proc/thread-self/ns/mnt", linux.O_RDONLY, 0)
+	return linux.Dup(r.selfNS) // the daemon's, opened once
 }
 
 // inCallersView runs step with a resolver for the caller's view, by one
@@ -270,16 +270,15 @@ func (r resolver) keepNS() (int, error) {
 //   - The caller shares the daemon's mount namespace and root (statx on
 //     /proc, then the notification validated; the caller is blocked and
 //     cannot change either): paths resolve from here as for the caller, so
-//     step runs on the session's thread, or with onThread on that thread
-//     locked with its own fs_struct (for a step that fchdirs).
+//     step runs on the session's thread; it must not fchdir.
 //   - Otherwise: on a worker thread that entered the caller's mount
 //     namespace, root and cwd (nsexec), opened through /proc/TID.
-func (h *Handlers) inCallersView(c *Call, absolute, onThread bool, step func(resolver) error) error {
+func (h *Handlers) inCallersView(c *Call, absolute bool, step func(resolver) error) error {
 	if h.sharesView(c.Req.Pid) {
 		if err := c.Valid.IDValid(c.Req.ID); err != nil {
 			return errGone
 		}
-		r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir, mntns: -1}
+		r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir, mntns: -1, selfNS: h.selfNsFd}
 		if !absolute {
 			cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
 			if err != nil {
@@ -290,9 +289,6 @@ func (h *Handlers) inCallersView(c *Call, absolute, onThread bool, step func(res
 				return errGone
 			}
 			r.dirfd = cwd
-		}
-		if onThread {
-			return h.run(c, func(*nsexec.Thread) error { return step(r) })
 		}
 		return step(r)
 	}
@@ -555,10 +551,7 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 		out.fail(fmt.Errorf("umount: read target: %w", err), linux.EFAULT)
 		return
 	}
-	if err := c.Valid.IDValid(req.ID); err != nil {
-		out.fail(errGone, linux.ENOENT)
-		return
-	}
+	// Validated with what inCallersView reads, as for mount.
 	if target == "" {
 		out.fail(errors.New("umount: empty path"), linux.ENOENT)
 		return
@@ -605,9 +598,6 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 			return fmt.Errorf("umount %s: %w", args.Target, err)
 		}
 		defer linux.Close(pfd)
-		if err := linux.Fchdir(pfd); err != nil {
-			return err
-		}
 		cur, err := linux.Openat2(pfd, name, linux.O_PATH|linux.O_NOFOLLOW, linux.RESOLVE_NO_MAGICLINKS)
 		if err != nil {
 			return fmt.Errorf("umount %s: %w", args.Target, err)
@@ -620,9 +610,21 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 		if err := c.Valid.IDValid(req.ID); err != nil {
 			return errGone
 		}
+		if r.mntns < 0 {
+			// The daemon's own namespace: reach the name through the
+			// pinned parent's magic link, which holds the parent, not the
+			// mount (an fd on the mount would make it busy). No fchdir, so
+			// no thread of its own.
+			return linux.Umount2("/proc/self/fd/"+strconv.Itoa(pfd)+"/"+name, int(flags|policy.UMOUNT_NOFOLLOW))
+		}
+		// In another namespace /proc/self is not reachable that way (the
+		// magic link resolves, the walk below it fails): name it from the
+		// parent as cwd, on the worker thread that entered the namespace.
+		if err := linux.Fchdir(pfd); err != nil {
+			return err
+		}
 		return linux.Umount2(name, int(flags|policy.UMOUNT_NOFOLLOW))
 	}
-	// The step fchdirs: it needs a thread with its own fs_struct.
-	err = h.inCallersView(c, target[0] == '/', true, step)
+	err = h.inCallersView(c, target[0] == '/', step)
 	out.settle(err)
 }
