@@ -373,6 +373,24 @@ func traceeDo(c Command) Result {
 			linux.Close(fd)
 		}
 		return r
+	case "gpio_hammer": // gpio_repeat while SIGUSR1 (SA_RESTART) keeps hitting the thread
+		return signalStorm(func() Result {
+			var r Result
+			for i := 0; i < c.N; i++ {
+				fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, 0)
+				switch e {
+				case 0:
+					r.OK++
+					linux.Close(fd)
+				case linux.EBUSY:
+					r.Exist++
+				default:
+					r.Other++
+					r.Errno = int(e)
+				}
+			}
+			return r
+		})
 	case "gpio_repeat": // N v2 requests of Lines on Fd, each closed again
 		var r Result
 		for i := 0; i < c.N; i++ {
@@ -391,6 +409,31 @@ func traceeDo(c Command) Result {
 		return r
 	}
 	return Result{Errno: -1, Detail: "unknown op " + c.Op}
+}
+
+// signalStorm runs fn on a locked thread while another goroutine sends
+// that thread SIGUSR1 (a Go handler with SA_RESTART) every 20 µs or so.
+func signalStorm(fn func() Result) Result {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := linux.Gettid()
+	var stop atomic.Bool
+	var sigs atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stop.Load() {
+			if linux.Tgkill(os.Getpid(), tid, syscall.SIGUSR1) == nil {
+				sigs.Add(1)
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}()
+	r := fn()
+	stop.Store(true)
+	<-done
+	r.Sigs = sigs.Load()
+	return r
 }
 
 // hammer makes and removes a node N times on one thread while another

@@ -408,6 +408,34 @@ func TestGPIOUnrelatedOpensAreTheKernels(t *testing.T) {
 	}
 }
 
+// A line request interrupted after fgacd installed the line fd cannot be
+// taken back; the restarted request (SA_RESTART) must get that same fd, or
+// the next request would find the lines held (EBUSY) by one the app never
+// learned of.
+func TestGPIOLineRequestsUnderSignals(t *testing.T) {
+	g := startGPIO(t)
+	tr := g.tracee(t, 65534)
+	fd := g.open(t, tr)
+	n := testutil.Scaled(3000)
+	r := tr.Do(t, testutil.Command{Op: "gpio_hammer", Fd: fd, Lines: []uint32{1, 2}, Flags: v2Output, N: n})
+	replayed := 0
+	for _, l := range g.d.logs.Lines() {
+		if strings.Contains(string(l), "restart of a call already emulated") {
+			replayed++
+		}
+	}
+	t.Logf("%d requests: %d ok, %d EBUSY, %d other; %d signals; %v cancelled notifications; %d restarts answered with the fd already installed",
+		n, r.OK, r.Exist, r.Other, r.Sigs, g.d.counter(t, "fgacd_notifications_cancelled_total", nil), replayed)
+	if r.OK != n {
+		t.Errorf("requests under signals: %+v, want all %d granted", r, n)
+	}
+	if r.Sigs == 0 {
+		t.Error("no signal was sent; the test proved nothing")
+	}
+	tr.Do(t, testutil.Command{Op: "close", Fd: fd})
+	g.free(t, 1, 2)
+}
+
 // TestGPIOLineRequestCost reports a brokered line request (open chip
 // handle once; request two lines and close, N times) against the same
 // native loop as root in the same guest. It asserts nothing about time.
