@@ -157,7 +157,9 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 	inject := chip
 	switch out.Decision.Action {
 	case policy.ActionDeny:
-		if out.Decision.Rule != "" || !c.Profile.GrantsGPIOLines(out.gpio.Chip) {
+		// A learn-mode profile gets the handle too (it grants nothing), so
+		// that the app's line requests reach fgacd and are recorded.
+		if out.Decision.Rule != "" || !(c.Profile.GrantsGPIOLines(out.gpio.Chip) || out.Decision.Learn) {
 			out.Errno = linux.Errno(out.Decision.Errno)
 			return
 		}

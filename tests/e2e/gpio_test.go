@@ -14,6 +14,7 @@ import (
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/testutil"
+	"github.com/fgacd/fgacd/pkg/dispatch"
 	"github.com/fgacd/fgacd/pkg/notify"
 	"github.com/fgacd/fgacd/pkg/policy"
 )
@@ -434,6 +435,70 @@ func TestGPIOLineRequestsUnderSignals(t *testing.T) {
 	}
 	tr.Do(t, testutil.Command{Op: "close", Fd: fd})
 	g.free(t, 1, 2)
+}
+
+// A learn-mode profile gives the app a handle and records its line
+// requests; the suggested draft grants exactly those.
+func TestGPIOLearnThenSuggest(t *testing.T) {
+	chipPath, _ := testutil.RequireGPIOGuest(t)
+	learn := func(string) string {
+		return "version = 1\n[[profile]]\nname = \"robot\"\nmode = \"learn\"\n  [profile.match]\n  uid = [65534]\n"
+	}
+	d := startDaemonPolicy(t, notify.ServerConfig{}, learn)
+	g := &gpioEnv{d: d, chip: chipPath}
+	tr := g.tracee(t, 65534)
+	fd := g.open(t, tr) // recorded, and a handle
+	calls := []testutil.Command{
+		{Op: "gpio_v2", Fd: fd, Lines: []uint32{1, 2}, Flags: v2Output},
+		{Op: "gpio_v1_event", Fd: fd, Lines: []uint32{5}, Flags: v1Input, EventFlags: v1EventRising},
+	}
+	for _, c := range calls {
+		if r := tr.Do(t, c); linux.Errno(r.Errno) != linux.EPERM {
+			t.Fatalf("learn mode granted %s %v (errno %v)", c.Op, c.Lines, linux.Errno(r.Errno))
+		}
+	}
+	var uids []uint32
+	var reqs []policy.Request
+	for _, line := range d.logs.Lines() {
+		if rec, ok := dispatch.ParseRecord(line); ok && rec.Learn {
+			uids = append(uids, rec.UID)
+			reqs = append(reqs, rec.Request)
+		}
+	}
+	draft, err := policy.Suggest("robot", uids, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("suggested:\n%s", draft)
+	spec, err := policy.Parse("suggested.toml", draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.disp.SetPolicy(set)
+	for _, c := range calls {
+		r := tr.Do(t, c)
+		if r.Errno != 0 {
+			t.Errorf("replay of %s %v under the draft: errno %v, want granted", c.Op, c.Lines, linux.Errno(r.Errno))
+			continue
+		}
+		tr.Do(t, testutil.Command{Op: "close", Fd: r.OK})
+	}
+	for _, c := range []testutil.Command{
+		{Op: "gpio_v2", Fd: fd, Lines: []uint32{1, 3}, Flags: v2Output},
+		{Op: "gpio_v2", Fd: fd, Lines: []uint32{1, 2}, Flags: v2Output | uint64(policy.GPIOFlagActiveLow)},
+		{Op: "gpio_v1_event", Fd: fd, Lines: []uint32{5}, Flags: v1Input, EventFlags: v1EventRising | v1EventFall},
+	} {
+		if r := tr.Do(t, c); linux.Errno(r.Errno) != linux.EPERM {
+			t.Errorf("%s %v flags %#x was not recorded, yet the draft grants it (errno %v)", c.Op, c.Lines, c.Flags, linux.Errno(r.Errno))
+			if r.Errno == 0 {
+				tr.Do(t, testutil.Command{Op: "close", Fd: r.OK})
+			}
+		}
+	}
 }
 
 // TestGPIOLineRequestCost reports a brokered line request (open chip
