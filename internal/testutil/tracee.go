@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/pkg/notify"
@@ -302,6 +303,11 @@ func traceeDo(c Command) Result {
 	switch c.Op {
 	case "mknodat":
 		return Result{Errno: int(linux.RawMknodat(dirfd, c.Path, c.Mode, c.Dev))}
+	case "mknodat_ret": // OK is the call's return value (an fd a supervisor injected)
+		p, _ := syscall.BytePtrFromString(c.Path)
+		r, e := linux.RawSyscall6(linux.SYS_MKNODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(c.Mode), uintptr(c.Dev), 0, 0)
+		runtime.KeepAlive(p)
+		return Result{OK: int(r), Errno: int(e)}
 	case "mknodat_ptr": // a raw (possibly bad) path pointer
 		_, e := linux.RawSyscall6(linux.SYS_MKNODAT, uintptr(dirfd), uintptr(c.Addr), uintptr(c.Mode), uintptr(c.Dev), 0, 0)
 		return Result{Errno: int(e)}

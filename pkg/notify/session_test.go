@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -403,4 +404,41 @@ func TestSessionClose(t *testing.T) {
 			t.Errorf("fd %d is still a seccomp listener", fd)
 		}
 	})
+}
+
+// An injected fd becomes the call's result in the tracee, atomically with
+// ADDFD_FLAG_SEND (5.14) and by ADDFD then SEND as on 5.9-5.13; the
+// session closes its own copy either way (the fd check at cleanup).
+func TestSessionInjectsFD(t *testing.T) {
+	for _, send := range []bool{true, false} {
+		t.Run(fmt.Sprintf("flag_send=%v", send), func(t *testing.T) {
+			sv := serve(t, notify.SessionConfig{}, handlerFunc(func(s *notify.Session, req *notify.Request, resp *notify.Response) {
+				fd, err := linux.Open("/dev/null", linux.O_RDWR, 0)
+				if err != nil {
+					resp.Errno = linux.EIO
+					return
+				}
+				resp.Inject, resp.InjectFD, resp.InjectCloexec = true, fd, true
+			}))
+			defer notify.ForceAddfd(send)()
+			r := sv.tr.Do(t, testutil.Command{Op: "mknodat_ret", Path: "x", Mode: linux.S_IFIFO | 0o600})
+			if r.Errno != 0 || r.OK < 3 {
+				t.Fatalf("tracee got %d, errno %v; want an fd", r.OK, linux.Errno(r.Errno))
+			}
+			link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", sv.tr.Pid, r.OK))
+			if err != nil || link != "/dev/null" {
+				t.Errorf("fd %d in the tracee is %q (%v), want /dev/null", r.OK, link, err)
+			}
+			info, _ := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", sv.tr.Pid, r.OK))
+			var flags uint64
+			for _, l := range strings.Split(string(info), "\n") {
+				if v, ok := strings.CutPrefix(l, "flags:"); ok {
+					flags, _ = strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+				}
+			}
+			if flags&linux.O_CLOEXEC == 0 {
+				t.Errorf("fd %d is not close-on-exec:\n%s", r.OK, info)
+			}
+		})
+	}
 }
