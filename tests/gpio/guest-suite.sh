@@ -7,6 +7,12 @@
 #   gpio bench    a line request brokered by the real fgacd against a native
 #                 one, and an unrelated open under fgacd against a native one
 #                 (bench/c/tracee.c); prints figures, asserts no time
+#   example: blink under fgac-run --gpio
+#                 examples/gpio-app/blink.c, a plain GPIO program, run
+#                 unmodified by a static fgac-run as uid 65534 against the
+#                 real fgacd: lines 1 and 2 granted (values checked in
+#                 gpio-sim's sysfs while it holds them), lines 1 2 3 refused
+#                 with EPERM and left free
 #   go test ...   every gotest/<package dir>/*.test, run from its package
 #                 dir (so testdata/ paths resolve) with the arguments in
 #                 ./go-test-args
@@ -162,6 +168,161 @@ TOML
 }
 if [ -x ./fgacd ] && [ -x ./fgacd-bench-tracee ]; then
 	step "gpio bench" gpio_bench
+fi
+
+# example: blink under fgac-run --gpio. examples/gpio-app/blink.c has no
+# seccomp code: fgac-run drops to uid 65534, loads the filter (--gpio: opens
+# and the line-request ioctls go to fgacd) and execs it. The profile grants
+# lines 1 and 2 of fgacd-sim as outputs and no gpio_open, so blink's open of
+# the chip gets a handle (it prints what its fd is) and its request for
+# lines 1 and 2 is made by fgacd. gpio-sim shows an output's value in
+# sim_gpioN/value only while the line is requested (on release the line goes
+# back to its pull, pull-down unless set), so blink holds the lines (-hold)
+# while the values are read, and is then stopped with SIGTERM, on which it
+# releases them and exits 0. Lines 1 2 3 are refused as a whole (EPERM), and
+# root can then take lines 1, 2 and 3 natively: nothing was left held.
+# sim_value LINE: prints gpio-sim's value of LINE.
+sim_value() { cat "$FGACD_GPIO_SIM_SYSFS/sim_gpio$1/value"; }
+# expect_values WHAT V0 V1 V2 V3: checks sysfs values of lines 0-3.
+expect_values() {
+	what=$1
+	shift
+	got="$(sim_value 0) $(sim_value 1) $(sim_value 2) $(sim_value 3)"
+	echo "blink-example: $what: sysfs values of lines 0-3: $got (want $*)"
+	[ "$got" = "$*" ]
+}
+blink_example() {
+	d=/tmp/fgacd-blink
+	sock=$d/fgacd.sock
+	rm -rf "$d"
+	mkdir -p "$d/policy"
+	cat >"$d/policy/blink.toml" <<TOML
+version = 1
+[[profile]]
+name = "blink"
+description = "examples/gpio-app: lines 1 and 2 of the simulated chip as outputs"
+  [profile.match]
+  uid = [65534]
+  [[profile.rule]]
+  name = "leds"
+  syscall = "gpio_line"
+  action = "emulate"
+    [profile.rule.gpio_line]
+    chip = ["$FGACD_GPIO_LABEL"]
+    lines = [1, 2]
+    flags = ["output"]
+TOML
+	./fgacd run -config /dev/null -socket "$sock" -policy-dir "$d/policy" -admin off \
+		-metrics off -log-format console 2>"$d/fgacd.log" &
+	fpid=$!
+	# bfail, not ok: the two parts below set ok for themselves.
+	bfail=0
+	i=0
+	while [ ! -S "$sock" ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ] || ! kill -0 "$fpid" 2>/dev/null; then
+			echo "blink-example: fgacd did not create $sock"
+			bfail=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ "$bfail" -eq 0 ]; then
+		blink_granted || bfail=1
+		blink_refused || bfail=1
+	fi
+	kill "$fpid" 2>/dev/null
+	wait "$fpid"
+	echo "blink-example: fgacd log:"
+	sed 's/^/  /' "$d/fgacd.log"
+	return "$bfail"
+}
+blink_granted() {
+	out=$d/granted.out
+	echo "blink-example: \$ fgac-run --socket $sock --user 65534 --gpio -- ./blink -n 4 -period 50 -hold 60 $FGACD_GPIO_CHIP 1 2"
+	./fgac-run --socket "$sock" --user 65534 --gpio -- \
+		./blink -n 4 -period 50 -hold 60 "$FGACD_GPIO_CHIP" 1 2 >"$out" 2>&1 &
+	bpid=$!
+	ok=0
+	i=0
+	until grep -q '^blink: holding' "$out"; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ] || ! kill -0 "$bpid" 2>/dev/null; then
+			echo "blink-example: blink did not get to hold its lines"
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ "$ok" -eq 0 ]; then
+		expect_values "while blink holds lines 1 2 high" 0 1 1 0 || ok=1
+		# blink runs as uid 65534 and holds the line fd fgacd installed,
+		# and no fd of the chip (it closed the handle after the request).
+		fds=$(for f in /proc/"$bpid"/fd/*; do readlink "$f"; done | tr '\n' ' ')
+		echo "blink-example: blink (pid $bpid) runs as uid $(stat -c %u "/proc/$bpid"), its fds: $fds"
+		[ "$(stat -c %u "/proc/$bpid")" = 65534 ] || ok=1
+		case " $fds" in
+		*" anon_inode:gpio-line "*) ;;
+		*)
+			echo "blink-example: blink holds no line fd"
+			ok=1
+			;;
+		esac
+		case "$fds" in
+		*gpiochip*)
+			echo "blink-example: blink holds an fd of the chip"
+			ok=1
+			;;
+		esac
+	fi
+	kill -TERM "$bpid" 2>/dev/null
+	wait "$bpid"
+	brc=$?
+	sed 's/^/  /' "$out"
+	echo "blink-example: exit status $brc (want 0)"
+	[ "$brc" -eq 0 ] || ok=1
+	grep -q '^blink: opened .*: fd [0-9]* is /memfd:fgacd gpiochip [0-9]*:[0-9]* fgacd-sim' "$out" || {
+		echo "blink-example: blink's chip fd was not fgacd's handle"
+		ok=1
+	}
+	for want in '^blink: requested lines 1 2 as outputs' \
+		'^blink: toggle 4: set lines 1 2 = 1 0, read back 1 0$' \
+		'^blink: final: set lines 1 2 = 1 1, read back 1 1$' \
+		'^blink: released lines 1 2$'; do
+		grep -q "$want" "$out" || {
+			echo "blink-example: no line matching $want in blink's output"
+			ok=1
+		}
+	done
+	expect_values "after blink released its lines" 0 0 0 0 || ok=1
+	return "$ok"
+}
+blink_refused() {
+	echo "blink-example: \$ fgac-run --socket $sock --user 65534 --gpio -- ./blink $FGACD_GPIO_CHIP 1 2 3"
+	out=$(./fgac-run --socket "$sock" --user 65534 --gpio -- ./blink "$FGACD_GPIO_CHIP" 1 2 3 2>&1)
+	brc=$?
+	ok=0
+	echo "$out" | sed 's/^/  /'
+	echo "blink-example: exit status $brc (want 1)"
+	[ "$brc" -eq 1 ] || ok=1
+	echo "$out" | grep -q '^blink: request lines 1 2 3: Operation not permitted (EPERM)$' || {
+		echo "blink-example: no EPERM for lines 1 2 3"
+		ok=1
+	}
+	echo "$out" | grep -q '^blink: requested' && ok=1
+	# Nothing stayed held: root takes the same three lines natively.
+	echo "blink-example: \$ ./blink -n 0 $FGACD_GPIO_CHIP 1 2 3   (root, no fgacd)"
+	out=$(./blink -n 0 "$FGACD_GPIO_CHIP" 1 2 3 2>&1)
+	brc=$?
+	echo "$out" | sed 's/^/  /'
+	[ "$brc" -eq 0 ] || {
+		echo "blink-example: lines 1 2 3 are not free after the refused request (exit $brc)"
+		ok=1
+	}
+	return "$ok"
+}
+if [ -x ./fgacd ] && [ -x ./fgac-run ] && [ -x ./blink ]; then
+	step "example: blink under fgac-run --gpio" blink_example
 fi
 
 args=$(cat ./go-test-args 2>/dev/null || echo -test.v)

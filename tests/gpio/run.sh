@@ -6,7 +6,9 @@
 #   e.g. tests/gpio/run.sh ./pkg/handlers
 #
 # The payload holds the static C helpers (tests/gpio/c), the static
-# benchmark tracee (bench/c/tracee.c), fgacd itself, a static Go hello
+# benchmark tracee (bench/c/tracee.c), fgacd itself, the GPIO example
+# (examples/gpio-app/blink.c) with a static fgac-run to start it (cgo,
+# linked statically against libseccomp.a), a static Go hello
 # (testdata/gohello), the Go test binary testdata/guestcheck, and one
 # `go test -c` binary (CGO_ENABLED=0) per GO_PACKAGE argument, each with its
 # package's testdata/ beside it. In the guest, FGACD_GPIO_GUEST=1 and
@@ -31,6 +33,9 @@ fi
 t0=$(date +%s)
 p=$(mktemp -d "${TMPDIR:-/tmp}/fgacd-gpio-suite.XXXXXX")
 trap 'rm -rf "$p"' EXIT
+# The payload becomes /payload with this dir's mode: the example step runs
+# ./blink as uid 65534, which must be able to reach it.
+chmod 755 "$p"
 
 # Build and cache the guest first: its apt steps also install gcc.
 scripts/gpio-guest.sh build
@@ -38,6 +43,9 @@ scripts/gpio-guest.sh helpers "$p"
 # The benchmark tracee, static like the helpers (the guest has no libc), for
 # the suite's "gpio bench" step.
 gcc -static -O2 -Wall -Wextra -Werror -o "$p/fgacd-bench-tracee" bench/c/tracee.c
+# The example app of the "example: blink under fgac-run --gpio" step: a plain
+# GPIO program, static for the same reason.
+gcc -static -O2 -Wall -Wextra -Werror -o "$p/blink" examples/gpio-app/blink.c
 cp tests/gpio/shell-check.sh "$p/shell-check.sh"
 cp tests/gpio/guest-suite.sh "$p/run.sh"
 printf '%s\n' "${FGACD_GPIO_TEST_ARGS:--test.v}" >"$p/go-test-args"
@@ -45,6 +53,20 @@ printf '%s\n' "${FGACD_GPIO_TEST_ARGS:--test.v}" >"$p/go-test-args"
 export CGO_ENABLED=0
 go build -o "$p/gohello" ./tests/gpio/testdata/gohello
 go build -o "$p/fgacd" ./cmd/fgacd
+# fgac-run loads its filter with libseccomp-golang (cgo), so it cannot be
+# built with CGO_ENABLED=0 like the rest; the guest has no libc and no
+# libseccomp.so, so it is linked statically: the external linker with
+# -static takes libseccomp.a and glibc's libc.a. osusergo and netgo are the
+# pure-Go os/user and net, so the binary does not call glibc's NSS
+# (getpwuid_r and co.), which a static glibc can only do by loading shared
+# modules at run time; os/user then reads /etc/passwd and /etc/group itself.
+seccomp_a=$(pkg-config --variable=libdir libseccomp 2>/dev/null || true)/libseccomp.a
+if [[ ! -e $seccomp_a ]]; then
+	echo "gpio-suite: libseccomp.a not found (${seccomp_a}): install libseccomp-dev (scripts/deps.sh)" >&2
+	exit 1
+fi
+CGO_ENABLED=1 go build -tags osusergo,netgo -ldflags '-linkmode external -extldflags "-static"' \
+	-o "$p/fgac-run" ./cmd/fgac-run
 pkgs=(./tests/gpio/testdata/guestcheck "$@")
 for pkg in "${pkgs[@]}"; do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
