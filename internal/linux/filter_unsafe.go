@@ -12,7 +12,10 @@ import (
 const (
 	bpfLdWAbs = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 	bpfJeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-	bpfRetK   = unix.BPF_RET | unix.BPF_K
+	bpfJgeK   = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
+
+	x32SyscallBit = 0x40000000
+	bpfRetK       = unix.BPF_RET | unix.BPF_K
 
 	seccompRetAllow     = 0x7fff0000
 	seccompRetUserNotif = 0x7fc00000
@@ -42,6 +45,10 @@ func InstallNotifyFilter(f NotifyFilter) (int, error) {
 		{Code: bpfJeqK, Jt: 1, Jf: 0, K: f.Arch},
 		{Code: bpfRetK, K: seccompRetErrno | uint32(unix.ENOSYS)},
 		{Code: bpfLdWAbs, K: 0}, // seccomp_data.nr
+		// x32 calls come with AUDIT_ARCH_X86_64 and bit 30 set in the
+		// number (__X32_SYSCALL_BIT): ENOSYS, never a path around a rule.
+		{Code: bpfJgeK, Jt: 0, Jf: 1, K: x32SyscallBit},
+		{Code: bpfRetK, K: seccompRetErrno | uint32(unix.ENOSYS)},
 	}
 	for _, nr := range f.Notify {
 		prog = append(prog,

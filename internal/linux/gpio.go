@@ -18,6 +18,10 @@ const (
 	GPIO_GET_LINEEVENT_IOCTL   = 0xc030b404 // struct gpioevent_request (48), v1
 	GPIO_V2_GET_LINEINFO_IOCTL = 0xc100b405 // struct gpio_v2_line_info (256), 5.10
 	GPIO_V2_GET_LINE_IOCTL     = 0xc250b407 // struct gpio_v2_line_request (592), 5.10
+
+	// Reconfiguring lines already requested, on the line fd.
+	GPIO_V2_LINE_SET_CONFIG_IOCTL = 0xc110b40d // struct gpio_v2_line_config (272), 5.10
+	GPIOHANDLE_SET_CONFIG_IOCTL   = 0xc054b40a // struct gpiohandle_config (84), v1, 5.5
 )
 
 // Sizes and field offsets of the request structs.
@@ -127,9 +131,12 @@ const (
 	O_TMPFILE  = unix.O_TMPFILE
 )
 
-// GPIOLineIoctls are the ioctl commands that request lines: the only
-// ioctls a GPIO filter sends to fgacd.
-var GPIOLineIoctls = []uint32{GPIO_V2_GET_LINE_IOCTL, GPIO_GET_LINEHANDLE_IOCTL, GPIO_GET_LINEEVENT_IOCTL}
+// GPIOLineIoctls are the ioctl commands that request lines, and those
+// that reconfigure requested lines (refused: a granted line must not turn
+// into what its rule does not allow): the only ioctls a GPIO filter sends
+// to fgacd.
+var GPIOLineIoctls = []uint32{GPIO_V2_GET_LINE_IOCTL, GPIO_GET_LINEHANDLE_IOCTL, GPIO_GET_LINEEVENT_IOCTL,
+	GPIO_V2_LINE_SET_CONFIG_IOCTL, GPIOHANDLE_SET_CONFIG_IOCTL}
 
 // GPIOHandlePrefix starts the memfd name of the handle fgacd gives an app
 // granted lines but not their chip; "MAJ:MIN" of the chip follows.

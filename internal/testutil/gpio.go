@@ -132,3 +132,11 @@ func Scaled(n int) int {
 	}
 	return n
 }
+
+// GPIOSetConfigV2 reconfigures the lines of a v2 line fd to flags
+// (GPIO_V2_LINE_SET_CONFIG_IOCTL): what fgacd refuses.
+func GPIOSetConfigV2(line int, flags uint64) linux.Errno {
+	b := make([]byte, 272) // struct gpio_v2_line_config
+	binary.NativeEndian.PutUint64(b[linux.GPIOV2CfgFlags:], flags)
+	return linux.ErrnoOf(linux.GPIOIoctl(line, linux.GPIO_V2_LINE_SET_CONFIG_IOCTL, b))
+}

@@ -362,6 +362,8 @@ func traceeDo(c Command) Result {
 	case "ioctl_ptr": // ioctl(Fd, Flags, Addr) with a raw (possibly bad) pointer
 		_, e := linux.RawSyscall6(linux.SYS_IOCTL, uintptr(c.Fd), uintptr(c.Flags), uintptr(c.Addr), 0, 0, 0)
 		return Result{Errno: int(e)}
+	case "gpio_setconfig": // v2 SET_CONFIG of line fd Fd to Flags
+		return Result{Errno: int(GPIOSetConfigV2(c.Fd, c.Flags))}
 	case "gpio_set": // v2 SET_VALUES on line fd Fd
 		return Result{Errno: int(GPIOSetValuesV2(c.Fd, c.Values, c.Mask))}
 	case "gpio_event": // wait for one edge event on line fd Fd: OK is its id

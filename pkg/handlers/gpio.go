@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -102,13 +104,20 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 	if e.form == formOpenat2 {
 		// struct open_how {u64 flags, mode, resolve} (5.6); a size the
 		// kernel would refuse is left to the kernel.
+		// Only the 5.6 layout with known RESOLVE_* bits is brokered:
+		// anything else the kernel refuses (E2BIG, EINVAL) or fgacd does
+		// not understand, so the kernel answers.
 		var how [24]byte
-		if howSize < 24 || howSize > 4096 || h.mem.Read(req.Pid, howAddr, how[:]) != nil {
-			continueUnmanaged(out, e.Name, "open_how unreadable: the kernel answers")
+		if howSize != 24 || h.mem.Read(req.Pid, howAddr, how[:]) != nil {
+			continueUnmanaged(out, e.Name, "open_how not the 5.6 layout: the kernel answers")
 			return
 		}
 		flags = binary.NativeEndian.Uint64(how[0:])
 		resolve = binary.NativeEndian.Uint64(how[16:])
+		if resolve&^linux.ResolveKnown != 0 {
+			continueUnmanaged(out, e.Name, "unknown RESOLVE_ flags: the kernel answers")
+			return
+		}
 	}
 	if flags&linux.O_PATH != 0 {
 		// An O_PATH fd carries no I/O rights: the kernel may hand it out.
@@ -119,12 +128,18 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 	out.Request = policy.Request{Syscall: e.Name, GPIO: &out.gpio}
 
 	pathFd, err := h.resolveChip(c, dirfd, raw, flags, resolve)
-	if errors.Is(err, errNotChip) {
+	switch {
+	case errors.Is(err, errGone):
+		out.fail(err, linux.ENOENT)
+		return
+	case errors.Is(err, errNotChip):
 		continueUnmanaged(out, e.Name, "not a GPIO chip")
 		return
-	}
-	if err != nil {
-		out.fail(err, linux.EPERM)
+	case err != nil:
+		// Nothing there (a file about to be created), no way through, a
+		// loop: whatever the caller's own open meets, the kernel answers
+		// it exactly, and CONTINUE grants nothing.
+		continueUnmanaged(out, e.Name, "path does not resolve to a chip: the kernel answers")
 		return
 	}
 	defer linux.Close(pathFd)
@@ -283,41 +298,42 @@ func (h *Handlers) chipArgs(chip int, a *policy.GPIOArgs) error {
 // opens nothing. The caller may put another fd behind that number at any
 // time; it only chooses which chip it asks about, and the policy decides
 // on that chip. Anything else is errNotChip.
-func (h *Handlers) callerChip(c *Call, fd int32) (rdev uint64, err error) {
+func (h *Handlers) callerChip(c *Call, fd int32) (rdev uint64, handle bool, err error) {
 	if fd < 0 {
-		return 0, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
+		return 0, false, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
 	}
 	p := h.procRoot + "/" + strconv.Itoa(c.Req.Pid) + "/fd/" + strconv.Itoa(int(fd))
 	var st linux.Stat
 	if err := linux.StatPath(p, &st); err != nil {
 		if linux.ErrnoOf(err) == linux.ENOENT {
-			return 0, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
+			return 0, false, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
 		}
-		return 0, err
+		return 0, false, err
 	}
 	switch {
 	case h.isChip(&st):
 		rdev = st.Rdev
 	case st.Mode&linux.S_IFMT == linux.S_IFREG:
+		handle = true
 		// A handle names its chip. Anyone can make a memfd of that name;
 		// it gets them what the policy grants on that chip, as the real
 		// handle would, and nothing more.
 		var buf [256]byte
 		n, err := linux.Readlinkat(linux.AT_FDCWD, p, buf[:])
 		if err != nil {
-			return 0, errNotChip
+			return 0, false, errNotChip
 		}
 		var ok bool
-		if rdev, ok = linux.ParseGPIOHandle(string(buf[:n])); !ok {
-			return 0, errNotChip
+		if rdev, ok = linux.ParseGPIOHandle(string(buf[:n])); !ok || linux.DevMajor(rdev) != h.chipMajor() {
+			return 0, false, errNotChip
 		}
 	default:
-		return 0, errNotChip
+		return 0, false, errNotChip
 	}
 	if err := c.Valid.IDValid(c.Req.ID); err != nil {
-		return 0, errGone
+		return 0, false, errGone
 	}
-	return rdev, nil
+	return rdev, handle, nil
 }
 
 // chipEntry is the daemon's own fd on a chip, with what it said about
@@ -446,6 +462,17 @@ func v1HandleFlags(f uint32) (policy.GPIOFlags, bool) {
 	return out, f == 0
 }
 
+// asIs: a line requested with neither input nor output keeps the
+// direction it has, which may be either; it needs both allowed. (Without
+// this a request with no flags would pass any allowlist and could drive
+// a line that some earlier owner left as an output.)
+func asIs(f policy.GPIOFlags) policy.GPIOFlags {
+	if f&(policy.GPIOFlagInput|policy.GPIOFlagOutput) == 0 {
+		f |= policy.GPIOFlagInput | policy.GPIOFlagOutput
+	}
+	return f
+}
+
 // v2Flags are the bits a v2 line config may carry (GPIO_V2_LINE_VALID_FLAGS).
 const v2Flags = uint64(policy.GPIOFlagsKnown &^ policy.GPIOFlagDebounce)
 
@@ -490,6 +517,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 			// it, else the config's (gpio_v2_line_config_flags).
 			f := base
 			var deb policy.GPIOFlags
+			flagsSet := false
 			for a := 0; a < int(nattrs); a++ {
 				at := cfg + linux.GPIOV2CfgAttrs + a*linux.GPIOV2CfgAttrSize
 				if u64(at+16)&(1<<uint(i)) == 0 {
@@ -497,7 +525,11 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 				}
 				switch u32(at) {
 				case linux.GPIO_V2_LINE_ATTR_ID_FLAGS:
-					f = u64(at + 8)
+					// The first FLAGS attribute holding the line wins
+					// (gpio_v2_line_config_flags).
+					if !flagsSet {
+						f, flagsSet = u64(at+8), true
+					}
 				case linux.GPIO_V2_LINE_ATTR_ID_DEBOUNCE:
 					deb = policy.GPIOFlagDebounce
 				}
@@ -505,7 +537,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 			if f&^v2Flags != 0 {
 				return inval("flags " + strconv.FormatUint(f, 16))
 			}
-			r.flags |= policy.GPIOFlags(f) | deb
+			r.flags |= asIs(policy.GPIOFlags(f)) | deb
 		}
 	case linux.GPIO_GET_LINEHANDLE_IOCTL:
 		r = lineReq{api: "v1", size: linux.GPIOHandleRequestSize, fdOff: linux.GPIOHandleReqFd}
@@ -517,7 +549,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 		if !ok {
 			return inval("handle flags")
 		}
-		r.flags = f
+		r.flags = asIs(f)
 		r.offsets = make([]uint32, n)
 		for i := range r.offsets {
 			r.offsets[i] = u32(linux.GPIOHandleReqOffsets + 4*i)
@@ -571,6 +603,16 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 	if e.compat {
 		addr &= 0xffffffff
 	}
+	if lineSetConfig(cmd) {
+		// A granted line fd reconfigured in place (input to output, edges
+		// added) would escape its rule: refused, whatever the rules say.
+		// The app can release the lines and request them anew.
+		out.Request = policy.Request{Syscall: e.Name}
+		out.Decision = policy.Decision{Action: policy.ActionDeny, Errno: policy.EPERM,
+			Reason: "line reconfiguration is not brokered: request the lines anew"}
+		out.Decided, out.Errno = true, linux.EPERM
+		return
+	}
 	size := lineReqSize(cmd)
 	if size == 0 {
 		// A filter that sends other ioctls here (a hand-written OCI
@@ -580,12 +622,8 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 	}
 	out.gpio = policy.GPIOArgs{}
 	out.Request = policy.Request{Syscall: e.Name, GPIO: &out.gpio}
-	buf := make([]byte, size)
-	if err := h.mem.Read(req.Pid, addr, buf); err != nil {
-		out.fail(fmt.Errorf("read line request: %w", err), linux.EFAULT)
-		return
-	}
-	rdev, err := h.callerChip(c, fd)
+	// The fd first, as the kernel looks at it before the struct.
+	rdev, handle, err := h.callerChip(c, fd)
 	if errors.Is(err, errNotChip) {
 		// A line-request command on something else: the kernel's answer
 		// (ENOTTY) is the native one.
@@ -594,6 +632,11 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 	}
 	if err != nil {
 		out.fail(err, linux.EPERM)
+		return
+	}
+	buf := make([]byte, size)
+	if err := h.mem.Read(req.Pid, addr, buf); err != nil {
+		out.fail(fmt.Errorf("read line request: %w", err), linux.EFAULT)
 		return
 	}
 	chip, err := h.chip(rdev)
@@ -624,18 +667,26 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 		out.Errno = linux.Errno(out.Decision.Errno)
 		return
 	case policy.ActionContinue:
-		out.Continue = true
+		if !handle {
+			// The chip fd may be one fgacd opened with its own rights
+			// (a gpio_open grant, passed on or kept across a reload):
+			// the kernel would take any line on it. Never a grant.
+			out.Decision.Action, out.Decision.Errno = policy.ActionDeny, policy.EPERM
+			out.Decision.Reason = "continue refused: the chip fd may carry fgacd's rights"
+			out.Errno = linux.EPERM
+			return
+		}
+		out.Continue = true // on a handle the kernel says ENOTTY
 		return
 	}
 	if !c.Valid.CanInjectFD() {
 		out.fail(ErrNoAddfd, linux.EPERM)
 		return
 	}
-	fdAddr := addr + uint64(lr.fdOff)
-	// The result goes back through the struct: make sure that memory takes
-	// a write before any line is taken (the kernel's copy_to_user would
-	// fail the same way, with EFAULT).
-	if err := h.mem.Write(req.Pid, fdAddr, buf[lr.fdOff:lr.fdOff+4]); err != nil {
+	// The result goes back through the struct, all of it, as the kernel's
+	// copy_to_user does: make sure that memory takes a write before any
+	// line is taken (writing back what was read changes nothing).
+	if err := h.mem.Write(req.Pid, addr, buf); err != nil {
 		out.fail(fmt.Errorf("line request result: %w", err), linux.EFAULT)
 		return
 	}
@@ -648,8 +699,6 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 	}
 	line := int(int32(binary.NativeEndian.Uint32(buf[lr.fdOff:])))
 	defer linux.Close(line)
-	var st linux.Stat
-	linux.Fstat(line, &st)
 	if err := c.Valid.IDValid(req.ID); err != nil {
 		out.fail(errGone, linux.ENOENT) // closing ours frees the lines
 		return
@@ -660,31 +709,47 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 		return
 	}
 	binary.NativeEndian.PutUint32(buf[lr.fdOff:], uint32(remote))
-	if err := h.mem.Write(req.Pid, fdAddr, buf[lr.fdOff:lr.fdOff+4]); err != nil {
+	if err := h.mem.Write(req.Pid, addr, buf); err != nil {
 		// The caller unmapped its struct meanwhile: it keeps an fd it does
 		// not know of (closed when it exits) and gets the kernel's EFAULT.
 		out.fail(fmt.Errorf("line request result: %w", err), linux.EFAULT)
 		return
 	}
 	out.Val = 0
-	out.Effect = &lineEffect{procRoot: h.procRoot, tid: req.Pid, fd: remote, dev: st.Dev, ino: st.Ino}
+	out.Effect = &lineEffect{h: h, tid: req.Pid, fd: remote, addr: addr, want: buf}
+}
+
+// lineSetConfig reports the ioctls that reconfigure lines already
+// requested: v2 GPIO_V2_LINE_SET_CONFIG_IOCTL (5.10), v1
+// GPIOHANDLE_SET_CONFIG_IOCTL (5.5).
+func lineSetConfig(cmd uint32) bool {
+	return cmd == linux.GPIO_V2_LINE_SET_CONFIG_IOCTL || cmd == linux.GPIOHANDLE_SET_CONFIG_IOCTL
 }
 
 // lineEffect is a line fd installed in the caller. It cannot be taken
 // back (no call closes another process's fd), so Undo never does; Intact
 // lets a restarted request (the caller was interrupted after the install)
-// be answered with the same fd, which its struct already holds.
+// be answered with the same fd, which its struct already holds. A new
+// request from the same place with the same arguments is told apart by
+// the struct: a restart finds it exactly as fgacd wrote it back; a new
+// request has been filled anew (libgpiod zeroes it, fd field included).
 type lineEffect struct {
-	procRoot string
-	tid, fd  int
-	dev, ino uint64
+	h    *Handlers
+	tid  int
+	fd   int    // the line fd's number in the caller
+	addr uint64 // the caller's struct
+	want []byte // the struct as fgacd wrote it back
 }
 
 func (l *lineEffect) Undo() bool { return false }
 
 func (l *lineEffect) Intact() bool {
-	id, err := linux.StatID(l.procRoot + "/" + strconv.Itoa(l.tid) + "/fd/" + strconv.Itoa(l.fd))
-	return err == nil && l.ino != 0 && id.Ino == l.ino && id.Dev == l.dev
+	link, err := os.Readlink(l.h.procRoot + "/" + strconv.Itoa(l.tid) + "/fd/" + strconv.Itoa(l.fd))
+	if err != nil || !strings.HasPrefix(link, "anon_inode:gpio") {
+		return false
+	}
+	got := make([]byte, len(l.want))
+	return l.h.mem.Read(l.tid, l.addr, got) == nil && bytes.Equal(got, l.want)
 }
 
 func (l *lineEffect) Release() {}

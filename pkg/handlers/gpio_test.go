@@ -48,6 +48,18 @@ func TestDecodeLineRequestV2(t *testing.T) {
 	if r.flags != policy.GPIOFlagInput {
 		t.Errorf("overridden line: %v, want input only", r.flags.Names())
 	}
+	// The first FLAGS attribute holding a line is the one the kernel uses.
+	r, _ = decodeLineReq(linux.GPIO_V2_GET_LINE_IOCTL, v2req([]uint32{3}, in,
+		[3]uint64{linux.GPIO_V2_LINE_ATTR_ID_FLAGS, out, 1},
+		[3]uint64{linux.GPIO_V2_LINE_ATTR_ID_FLAGS, in, 1}), 8)
+	if r.flags != policy.GPIOFlagOutput {
+		t.Errorf("two FLAGS attributes: %v, want output (the first)", r.flags.Names())
+	}
+	// No direction: the line keeps the one it has, either.
+	r, _ = decodeLineReq(linux.GPIO_V2_GET_LINE_IOCTL, v2req([]uint32{3}, uint64(policy.GPIOFlagActiveLow)), 8)
+	if r.flags != policy.GPIOFlagInput|policy.GPIOFlagOutput|policy.GPIOFlagActiveLow {
+		t.Errorf("as-is request: %v, want input, output and active_low", r.flags.Names())
+	}
 
 	bad := map[string][]byte{
 		"no lines":         v2req(nil, in),

@@ -209,6 +209,11 @@ func TestGPIOLinesGrantedWithoutTheChip(t *testing.T) {
 	if g.value(t, 1) != "1" || g.value(t, 2) != "0" {
 		t.Errorf("after setting 1,0: sysfs values %s %s", g.value(t, 1), g.value(t, 2))
 	}
+	// Reconfiguring granted lines in place is refused (the rule decided
+	// on the request); the lines stay as they were.
+	if r := tr.Do(t, testutil.Command{Op: "gpio_setconfig", Fd: line, Flags: v2Input | v2EdgeRising}); linux.Errno(r.Errno) != linux.EPERM {
+		t.Errorf("SET_CONFIG on a granted line fd: errno %v, want EPERM", linux.Errno(r.Errno))
+	}
 
 	// The app holds no chip fd: what its open returned is fgacd's handle,
 	// a sealed empty memfd that names the chip; the chip's own ioctls
@@ -333,6 +338,13 @@ func TestGPIOEdgeEvents(t *testing.T) {
 		t.Errorf("v1 event: errno %v id %d, want a falling edge (2)", linux.Errno(r.Errno), r.OK)
 	}
 	tr.Do(t, testutil.Command{Op: "close", Fd: line})
+
+	// Line 5 is granted as an input: a request that leaves its direction
+	// as it is (no direction flag) could find it an output, so it needs
+	// output allowed too, and is refused.
+	if r := tr.Do(t, testutil.Command{Op: "gpio_v2", Fd: fd, Lines: []uint32{5}}); linux.Errno(r.Errno) != linux.EPERM {
+		t.Errorf("as-is request of line 5: errno %v, want EPERM", linux.Errno(r.Errno))
+	}
 
 	// Edges on a line granted only as plain input/output: refused.
 	if r := tr.Do(t, testutil.Command{Op: "gpio_v1_event", Fd: fd, Lines: []uint32{2}, Flags: v1Input, EventFlags: v1EventRising}); linux.Errno(r.Errno) != linux.EPERM {
