@@ -104,12 +104,19 @@ func Tgkill(pid, tid int, sig unix.Signal) error {
 // RawMknodat calls mknodat(2) directly and returns the raw errno (0 on
 // success): tests and the tracee helper compare errnos exactly.
 func RawMknodat(dirfd int, path string, mode uint32, dev uint64) Errno {
+	_, e := RawMknodatRet(dirfd, path, mode, dev)
+	return e
+}
+
+// RawMknodatRet is RawMknodat with the call's return value: tests whose
+// supervisor answers with an injected fd read it there.
+func RawMknodatRet(dirfd int, path string, mode uint32, dev uint64) (uintptr, Errno) {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
-		return unix.EINVAL
+		return 0, unix.EINVAL
 	}
-	_, _, e := unix.Syscall6(unix.SYS_MKNODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), uintptr(dev), 0, 0)
-	return e
+	r, _, e := unix.Syscall6(unix.SYS_MKNODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), uintptr(dev), 0, 0)
+	return r, e
 }
 
 // RawSyscall6 makes a syscall with raw arguments and returns its errno:

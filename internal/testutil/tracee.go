@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/pkg/notify"
@@ -304,9 +303,7 @@ func traceeDo(c Command) Result {
 	case "mknodat":
 		return Result{Errno: int(linux.RawMknodat(dirfd, c.Path, c.Mode, c.Dev))}
 	case "mknodat_ret": // OK is the call's return value (an fd a supervisor injected)
-		p, _ := syscall.BytePtrFromString(c.Path)
-		r, e := linux.RawSyscall6(linux.SYS_MKNODAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(c.Mode), uintptr(c.Dev), 0, 0)
-		runtime.KeepAlive(p)
+		r, e := linux.RawMknodatRet(dirfd, c.Path, c.Mode, c.Dev)
 		return Result{OK: int(r), Errno: int(e)}
 	case "mknodat_ptr": // a raw (possibly bad) path pointer
 		_, e := linux.RawSyscall6(linux.SYS_MKNODAT, uintptr(dirfd), uintptr(c.Addr), uintptr(c.Mode), uintptr(c.Dev), 0, 0)
