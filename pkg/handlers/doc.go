@@ -12,9 +12,15 @@
 // was resolved, check again, then act on the resolved fd.
 //
 // Fd ownership: every fd a handler opens is closed before Handle returns,
-// except the resolved parent directory of an emulated call, which the
-// Outcome's Effect holds until its Release: it is needed to undo the call
-// when the caller was interrupted.
+// except:
+//   - the resolved parent directory of an emulated mknod and the mount fd
+//     and namespace of an emulated mount, which the Outcome's Effect holds
+//     until its Release, to undo the call when the caller was interrupted;
+//   - the fd a GPIO open answers with (Outcome.Inject: the chip, or a
+//     handle), which dispatch hands to the session or closes;
+//   - the daemon's own fd on each GPIO chip (the chip cache), which
+//     Handlers keeps until the chip is gone or Close, reference-counted
+//     so that no session's ioctl meets a closed fd.
 //
 // Handlers never log decisions; pkg/dispatch does, once per notification.
 package handlers

@@ -6,7 +6,10 @@
 // it (on any error path, before the session exists) or hands the listener
 // to a Session. A Session owns its listener fd and closes it when Serve
 // returns; nothing else closes it. Close on a Session or Server only asks
-// the serving goroutine to stop (close is cancel).
+// the serving goroutine to stop (close is cancel). An fd a Handler answers
+// with (Response.Inject) belongs to the Session from Handle's return: it is
+// installed in the caller (SECCOMP_IOCTL_NOTIF_ADDFD) and the daemon's copy
+// closed, whether the install worked or not.
 //
 // Waiting (see docs/architecture.md for the figures behind it): a Session
 // whose listener has been quiet for HotWindow parks in the Go netpoller
