@@ -379,41 +379,32 @@ func traceeDo(c Command) Result {
 		}
 		return r
 	case "gpio_hammer": // gpio_repeat while SIGUSR1 (SA_RESTART) keeps hitting the thread
-		return signalStorm(func() Result {
-			var r Result
-			for i := 0; i < c.N; i++ {
-				fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, 0)
-				switch e {
-				case 0:
-					r.OK++
-					linux.Close(fd)
-				case linux.EBUSY:
-					r.Exist++
-				default:
-					r.Other++
-					r.Errno = int(e)
-				}
-			}
-			return r
-		})
+		return signalStorm(func() Result { return gpioRepeat(c) })
 	case "gpio_repeat": // N v2 requests of Lines on Fd, each closed again
-		var r Result
-		for i := 0; i < c.N; i++ {
-			fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, 0)
-			switch e {
-			case 0:
-				r.OK++
-				linux.Close(fd)
-			case linux.EPERM:
-				r.Other++
-			default:
-				r.Exist++
-				r.Errno = int(e)
-			}
-		}
-		return r
+		return gpioRepeat(c)
 	}
 	return Result{Errno: -1, Detail: "unknown op " + c.Op}
+}
+
+// gpioRepeat makes N v2 requests of Lines on chip Fd, closing each line
+// fd: OK grants, Other EPERMs, Exist any other errno (the last in Errno;
+// EBUSY is what a line fd left behind would cause).
+func gpioRepeat(c Command) Result {
+	var r Result
+	for i := 0; i < c.N; i++ {
+		fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, 0)
+		switch e {
+		case 0:
+			r.OK++
+			linux.Close(fd)
+		case linux.EPERM:
+			r.Other++
+		default:
+			r.Exist++
+			r.Errno = int(e)
+		}
+	}
+	return r
 }
 
 // signalStorm runs fn on a locked thread while another goroutine sends
@@ -446,44 +437,26 @@ func signalStorm(fn func() Result) Result {
 // fast as it can: each signal that lands while fgacd handles the call
 // withdraws the notification and restarts the call.
 func hammer(c Command) Result {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	tid := linux.Gettid()
-	var stop atomic.Bool
-	var sigs atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for !stop.Load() {
-			if linux.Tgkill(os.Getpid(), tid, syscall.SIGUSR1) == nil {
-				sigs.Add(1)
+	return signalStorm(func() Result {
+		var r Result
+		for i := 0; i < c.N; i++ {
+			switch e := linux.RawMknodat(linux.AT_FDCWD, c.Path, c.Mode, c.Dev); e {
+			case 0:
+				r.OK++
+				if err := linux.Unlinkat(linux.AT_FDCWD, c.Path, 0); err != nil {
+					r.Detail = "unlink: " + err.Error()
+					return r
+				}
+			case linux.EEXIST:
+				r.Exist++
+				linux.Unlinkat(linux.AT_FDCWD, c.Path, 0)
+			default:
+				r.Other++
+				r.Detail = "last errno " + strconv.Itoa(int(e))
 			}
-			time.Sleep(20 * time.Microsecond)
 		}
-	}()
-	var r Result
-	for i := 0; i < c.N; i++ {
-		switch e := linux.RawMknodat(linux.AT_FDCWD, c.Path, c.Mode, c.Dev); e {
-		case 0:
-			r.OK++
-			if err := linux.Unlinkat(linux.AT_FDCWD, c.Path, 0); err != nil {
-				r.Detail = "unlink: " + err.Error()
-				stop.Store(true)
-				<-done
-				return r
-			}
-		case linux.EEXIST:
-			r.Exist++
-			linux.Unlinkat(linux.AT_FDCWD, c.Path, 0)
-		default:
-			r.Other++
-			r.Detail = "last errno " + strconv.Itoa(int(e))
-		}
-	}
-	stop.Store(true)
-	<-done
-	r.Sigs = sigs.Load()
-	return r
+		return r
+	})
 }
 
 // mountRaceLink mounts on Path (through the symlink Dir/link) N times while

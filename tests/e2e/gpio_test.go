@@ -437,7 +437,7 @@ func TestGPIOLineRequestsUnderSignals(t *testing.T) {
 			replayed++
 		}
 	}
-	t.Logf("%d requests: %d ok, %d EBUSY, %d other; %d signals; %v cancelled notifications; %d restarts answered with the fd already installed",
+	t.Logf("%d requests: %d ok, %d EBUSY or another errno, %d EPERM; %d signals; %v cancelled notifications; %d restarts answered with the fd already installed",
 		n, r.OK, r.Exist, r.Other, r.Sigs, g.d.counter(t, "fgacd_notifications_cancelled_total", nil), replayed)
 	if r.OK != n {
 		t.Errorf("requests under signals: %+v, want all %d granted", r, n)
