@@ -147,3 +147,33 @@ func TestOpenScreenByName(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a caller puts in its struct, decoding never panics, and what it
+// lets through names only lines the chip has and flags a policy can name.
+func FuzzDecodeLineRequest(f *testing.F) {
+	f.Add(uint8(0), v2req([]uint32{1, 2}, uint64(policy.GPIOFlagOutput)))
+	f.Add(uint8(0), v2req([]uint32{5}, uint64(policy.GPIOFlagInput), [3]uint64{linux.GPIO_V2_LINE_ATTR_ID_DEBOUNCE, 10, 1}))
+	f.Add(uint8(1), make([]byte, linux.GPIOHandleRequestSize))
+	f.Add(uint8(2), make([]byte, linux.GPIOEventRequestSize))
+	cmds := []uint32{linux.GPIO_V2_GET_LINE_IOCTL, linux.GPIO_GET_LINEHANDLE_IOCTL, linux.GPIO_GET_LINEEVENT_IOCTL}
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		cmd := cmds[int(which)%len(cmds)]
+		b := make([]byte, lineReqSize(cmd))
+		copy(b, data)
+		r, err := decodeLineReq(cmd, b, 8)
+		if err != nil {
+			return
+		}
+		if len(r.offsets) == 0 || len(r.offsets) > linux.GPIOLinesMax {
+			t.Fatalf("%d lines let through", len(r.offsets))
+		}
+		for _, o := range r.offsets {
+			if o >= 8 {
+				t.Fatalf("offset %d of an 8-line chip let through", o)
+			}
+		}
+		if r.flags&^policy.GPIOFlagsKnown != 0 || r.flags&(policy.GPIOFlagInput|policy.GPIOFlagOutput) == 0 {
+			t.Fatalf("flags %v let through", r.flags.Names())
+		}
+	})
+}
