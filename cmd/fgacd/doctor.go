@@ -53,15 +53,17 @@ func cmdDoctor(stdout, stderr io.Writer) int {
 		add("TSYNC with a listener (TSYNC_ESRCH)", "5.7", false,
 			"multi-threaded programs (Go) cannot attach themselves; use fgac-run", false)
 	}
-	add("pidfd_getfd", "5.6", linux.ProbePidfdGetfd(), "paths relative to a caller's dirfd are refused", false)
 	add("PIDFD_THREAD", "6.9", linux.ProbePidfdThread(),
-		"a non-leader thread's dirfd is taken through its process's pidfd", false)
+		"nothing: fgacd reaches a caller thread's fds through /proc/TID/fd, on any kernel", false)
 	add("SO_PEERPIDFD", "6.5", linux.ProbePeerPidfd(),
 		"a peer is pinned by pidfd_open after SO_PEERCRED (a short pid-reuse window)", false)
 	add("openat2", "5.6", linux.ProbeOpenat2(), "paths cannot be resolved safely: mknod and mount are refused", true)
 	add("process_vm_readv", "3.2", linux.ProbeProcessVMReadv(), "arguments are read through /proc/PID/mem (slower)", false)
 	add("statx mount id", "5.8", linux.ProbeStatxMountID(), "umount cannot check the mount it unmounts: refused", false)
 	add("mount_setattr", "5.12", linux.ProbeMountSetattr(), "forced flags on bind mounts and remounts fail", false)
+	major, _ := linux.GPIOChipMajor()
+	add("GPIO character device (gpiochip)", "4.8", major != 0,
+		"no GPIO brokering: every open is left to the kernel, line requests get ENOTTY", false)
 
 	fmt.Fprintf(stdout, "fgacd %s doctor: kernel %s\n\n", version, linux.Uname())
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -81,6 +83,9 @@ func cmdDoctor(stdout, stderr io.Writer) int {
 	if b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope"); err == nil {
 		yama = strings.TrimSpace(string(b))
 	}
+	for _, c := range presentChips() {
+		fmt.Fprintf(stdout, "\nGPIO chip %s: label %q, %d lines", c.name, c.label, c.lines)
+	}
 	fmt.Fprintf(stdout, "\nYama ptrace_scope: %s", yama)
 	if yama == "3" {
 		fmt.Fprint(stdout, " (no process may read another's memory: fgacd cannot read arguments)")
@@ -88,7 +93,7 @@ func cmdDoctor(stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	if os.Geteuid() != 0 {
-		fmt.Fprintln(stderr, "fgacd doctor: not root: some probes (pidfd_getfd, process_vm_readv of others) say less than the daemon would see")
+		fmt.Fprintln(stderr, "fgacd doctor: not root: some probes (process_vm_readv of others, GPIO chips) say less than the daemon would see")
 	}
 	if missingRequired {
 		return 1

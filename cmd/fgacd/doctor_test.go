@@ -23,7 +23,13 @@ func TestDoctor(t *testing.T) {
 			t.Errorf("doctor output lacks %q", want)
 		}
 	}
-	if testutil.KernelAtLeast("6.9") && strings.Contains(string(out), " NO ") {
-		t.Errorf("a feature this kernel has is reported missing:\n%s", out)
+	if testutil.KernelAtLeast("6.9") {
+		for _, l := range strings.Split(string(out), "\n") {
+			// GPIO is a kernel config choice, not a version: this host's
+			// kernel has none (the 6.1 guest checks that line).
+			if strings.Contains(l, " NO ") && !strings.HasPrefix(l, "GPIO character device") {
+				t.Errorf("a feature this kernel has is reported missing: %s", l)
+			}
+		}
 	}
 }

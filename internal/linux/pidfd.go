@@ -29,17 +29,6 @@ func PidfdOpen(pid int, thread bool) (int, error) {
 	}
 }
 
-// PidfdGetfd duplicates targetfd of the process behind pidfd
-// (pidfd_getfd(2), 5.6); the result is O_CLOEXEC.
-func PidfdGetfd(pidfd, targetfd int) (int, error) {
-	var fd int
-	err := retry(func() (err error) { fd, err = unix.PidfdGetfd(pidfd, targetfd, 0); return })
-	if err != nil {
-		return -1, sysErr("pidfd_getfd", err)
-	}
-	return fd, nil
-}
-
 // PidfdAlive reports whether the process behind pidfd still runs (signal 0).
 func PidfdAlive(pidfd int) bool {
 	return unix.PidfdSendSignal(pidfd, 0, nil, 0) == nil

@@ -81,21 +81,6 @@ func Uname() string {
 	return unix.ByteSliceToString(u.Release[:])
 }
 
-// ProbePidfdGetfd tells whether pidfd_getfd (5.6) works on this process.
-func ProbePidfdGetfd() bool {
-	pfd, err := unix.PidfdOpen(os.Getpid(), 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(pfd)
-	fd, err := unix.PidfdGetfd(pfd, pfd, 0)
-	if err != nil {
-		return false
-	}
-	unix.Close(fd)
-	return true
-}
-
 // ProbeOpenat2 tells whether openat2 (5.6) exists.
 func ProbeOpenat2() bool {
 	fd, err := Openat2(AT_FDCWD, "/", O_PATH, RESOLVE_NO_MAGICLINKS)

@@ -30,7 +30,7 @@ func RequireRoot(t testing.TB) {
 	if os.Getenv("FGACD_REQUIRE_ROOT") == "1" {
 		t.Fatal("this test needs root and FGACD_REQUIRE_ROOT=1 says it must run")
 	}
-	t.Skip("needs root (mknod, setuid tracees, pidfd_getfd); run `make test` as root")
+	t.Skip("needs root (mknod, mount, setuid tracees, other processes' memory); run `make test` as root")
 }
 
 // KernelVersion returns the running kernel's major and minor version.

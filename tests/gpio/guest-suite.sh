@@ -47,7 +47,9 @@ doctor_check() {
 	echo "$out" | grep -q 'SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP *6.6 *NO' &&
 		echo "$out" | grep -q 'PIDFD_THREAD *6.9 *NO' &&
 		echo "$out" | grep -q 'SECCOMP_ADDFD_FLAG_SEND *5.14 *yes' &&
-		echo "$out" | grep -q 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV *5.19 *yes'
+		echo "$out" | grep -q 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV *5.19 *yes' &&
+		echo "$out" | grep -q 'GPIO character device (gpiochip) *4.8 *yes' &&
+		echo "$out" | grep -q "GPIO chip gpiochip0: label \"$FGACD_GPIO_LABEL\", 8 lines"
 }
 if [ -x ./fgacd ]; then
 	step "fgacd doctor (6.1 lacks SYNC_WAKE_UP and PIDFD_THREAD)" doctor_check
