@@ -18,6 +18,7 @@ type memReader interface {
 	Read(pid int, addr uint64, buf []byte) error
 	ReadCString(pid int, addr uint64, buf []byte) (int, error)
 	Write(pid int, addr uint64, buf []byte) error
+	Prefetch(pid int, addrs []uint64, scratch []byte, out []string, ok []bool)
 }
 
 // Validator is the caller's listener as handlers use it; *notify.Session

@@ -102,12 +102,46 @@ var sbFlags = []struct {
 	{policy.MS_LAZYTIME, "lazytime"}, {policy.MS_MANDLOCK, "mand"},
 }
 
+// prefetched holds C string arguments read ahead in one syscall
+// (memread.Reader.Prefetch), by address.
+type prefetched struct {
+	addrs [4]uint64
+	strs  [4]string
+	ok    [4]bool
+}
+
+// prefetch reads the first part of each string argument in one
+// process_vm_readv: most mount arguments are short, and each separate read
+// is a syscall (about 1 µs here). What it cannot settle, readString reads.
+func (h *Handlers) prefetch(c *Call, addrs ...uint64) *prefetched {
+	p := &prefetched{}
+	n := copy(p.addrs[:], addrs)
+	var scratch [4 * 256]byte
+	h.mem.Prefetch(c.Req.Pid, p.addrs[:n], scratch[:], p.strs[:n], p.ok[:n])
+	return p
+}
+
+func (p *prefetched) get(addr uint64) (string, bool) {
+	if p == nil || addr == 0 {
+		return "", false
+	}
+	for i, a := range p.addrs {
+		if a == addr && p.ok[i] {
+			return p.strs[i], true
+		}
+	}
+	return "", false
+}
+
 // readString reads an optional C string argument of at most max bytes
 // (PathMax at most) through the session's buffer and copies it out;
-// addr 0 gives "", false.
-func (h *Handlers) readString(c *Call, addr uint64, max int) (string, bool, error) {
+// addr 0 gives "", false. A string pf already read is taken from there.
+func (h *Handlers) readString(c *Call, addr uint64, max int, pf *prefetched) (string, bool, error) {
 	if addr == 0 {
 		return "", false, nil
+	}
+	if s, ok := pf.get(addr); ok && len(s) < max {
+		return s, true, nil
 	}
 	var buf []byte
 	if c.Buf != nil {
@@ -137,7 +171,16 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	args := &policy.MountArgs{Op: op, Recursive: rec, Flags: attrs, Propagation: prop}
 	out.Request = policy.Request{Syscall: e.Name, Mount: args}
 
-	target, ok, err := h.readString(c, tgtAddr, linux.PathMax)
+	var pf *prefetched
+	switch op {
+	case policy.MountNew:
+		pf = h.prefetch(c, tgtAddr, srcAddr, typeAddr, dataAddr)
+	case policy.MountRemount:
+		pf = h.prefetch(c, tgtAddr, srcAddr, dataAddr)
+	default:
+		pf = h.prefetch(c, tgtAddr, srcAddr)
+	}
+	target, ok, err := h.readString(c, tgtAddr, linux.PathMax, pf)
 	if err == nil && !ok {
 		err = linux.EFAULT // the kernel copies target unconditionally
 	}
@@ -145,7 +188,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		out.fail(fmt.Errorf("mount: read target: %w", err), linux.EFAULT)
 		return
 	}
-	source, hasSource, err := h.readString(c, srcAddr, linux.PathMax)
+	source, hasSource, err := h.readString(c, srcAddr, linux.PathMax, pf)
 	if err != nil {
 		out.fail(fmt.Errorf("mount: read source: %w", err), linux.EFAULT)
 		return
@@ -153,7 +196,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 	var data string
 	if op == policy.MountNew || op == policy.MountRemount {
 		if op == policy.MountNew {
-			fstype, ok, err := h.readString(c, typeAddr, 256)
+			fstype, ok, err := h.readString(c, typeAddr, 256, pf)
 			if err != nil {
 				out.fail(fmt.Errorf("mount: read fstype: %w", err), linux.EFAULT)
 				return
@@ -166,7 +209,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		}
 		// Data is text for the filesystems a policy can allow; a page
 		// without a NUL is refused rather than guessed at.
-		if data, _, err = h.readString(c, dataAddr, 4096); err != nil {
+		if data, _, err = h.readString(c, dataAddr, 4096, pf); err != nil {
 			out.fail(fmt.Errorf("mount: read data: %w", err), linux.EINVAL)
 			return
 		}
@@ -229,7 +272,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		if eff, err = step(r); eff != nil {
 			// To take the mount off again should the caller never see
 			// the answer, keep its namespace; without it, keep the mount.
-			if eff.mntns, err = r.keepNS(); err != nil {
+			if eff.mntns, eff.ownNS, err = r.keepNS(); err != nil {
 				eff.mntns = -1
 			}
 			err = nil
@@ -256,12 +299,14 @@ func (r resolver) open(p string) (int, error) {
 
 func (r resolver) name(fd int) (string, error) { return fdPathIn(r.fdDir, fd) }
 
-// keepNS returns an fd on the caller's mount namespace for the caller to own.
-func (r resolver) keepNS() (int, error) {
+// keepNS returns an fd on the caller's mount namespace, and whether the
+// caller owns it: the daemon's own, opened once, is lent.
+func (r resolver) keepNS() (int, bool, error) {
 	if r.mntns >= 0 {
-		return linux.Dup(r.mntns)
+		fd, err := linux.Dup(r.mntns)
+		return fd, true, err
 	}
-	return linux.Dup(r.selfNS) // the daemon's, opened once
+	return r.selfNS, false, nil
 }
 
 // inCallersView runs step with a resolver for the caller's view, by one
@@ -466,6 +511,7 @@ type mountEffect struct {
 	h     *Handlers
 	mfd   int
 	mntns int
+	ownNS bool // mntns is this effect's to close (not the daemon's own)
 	tid   int
 }
 
@@ -521,10 +567,10 @@ func (m *mountEffect) Release() {
 		linux.Close(m.mfd)
 		m.mfd = -1
 	}
-	if m.mntns >= 0 {
+	if m.mntns >= 0 && m.ownNS {
 		linux.Close(m.mntns)
-		m.mntns = -1
 	}
+	m.mntns = -1
 }
 
 func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
@@ -543,7 +589,7 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 	}
 	args := &policy.UmountArgs{Flags: flags}
 	out.Request = policy.Request{Syscall: e.Name, Umount: args}
-	target, ok, err := h.readString(c, tgtAddr, linux.PathMax)
+	target, ok, err := h.readString(c, tgtAddr, linux.PathMax, nil)
 	if err == nil && !ok {
 		err = linux.EFAULT
 	}

@@ -130,3 +130,45 @@ func (r *Reader) Write(pid int, addr uint64, buf []byte) error {
 	}
 	return nil
 }
+
+// Prefetch reads the first part of up to 8 C strings (at most 256 bytes
+// each, never past the page an address is on) in one process_vm_readv,
+// and returns, for each address, the string when its NUL was among the
+// bytes read, with ok set. Strings it could not settle (no NUL yet, an
+// unreadable range, address 0) come back with ok false: read those with
+// ReadCString, which gives the exact answer. scratch holds the bytes
+// (8×256 is enough).
+func (r *Reader) Prefetch(pid int, addrs []uint64, scratch []byte, out []string, ok []bool) {
+	if r.ProcMemOnly {
+		return
+	}
+	var ranges [8]linux.RemoteRange
+	var which [8]int
+	n, total := 0, 0
+	for i, a := range addrs {
+		if a == 0 || n == len(ranges) {
+			continue
+		}
+		l := int(min(firstChunk, pageSize-a%pageSize))
+		if total+l > len(scratch) {
+			break
+		}
+		ranges[n], which[n] = linux.RemoteRange{Addr: a, Len: l}, i
+		n++
+		total += l
+	}
+	got, err := linux.ProcessVMReadvRanges(pid, scratch[:total], ranges[:n])
+	if err != nil {
+		return
+	}
+	off := 0
+	for k, rg := range ranges[:n] {
+		if off+rg.Len > got {
+			return // the kernel stopped before this one
+		}
+		if j := bytes.IndexByte(scratch[off:off+rg.Len], 0); j >= 0 {
+			out[which[k]], ok[which[k]] = string(scratch[off:off+j]), true
+		}
+		off += rg.Len
+	}
+}

@@ -480,3 +480,38 @@ func BenchmarkReadCString(b *testing.B) {
 		})
 	}
 }
+
+// Prefetch settles a string only where ReadCString would return that same
+// string; everything else it leaves for ReadCString (ok false). A good
+// string read first in the same call is settled whatever follows it.
+func TestPrefetchAgreesWithReadCString(t *testing.T) {
+	pid, base := os.Getpid(), selfLayout(t)
+	var r memread.Reader
+	good := base + uint64(pgShort*ps+100)
+	for _, c := range cstringCases() {
+		if c.bufLen != 0 {
+			continue // Prefetch has no caller's buffer to run out of
+		}
+		t.Run(c.name, func(t *testing.T) {
+			addr := c.addr
+			if !c.abs {
+				addr += base
+			}
+			var out [2]string
+			var ok [2]bool
+			var scratch [512]byte
+			r.Prefetch(pid, []uint64{good, addr}, scratch[:], out[:], ok[:])
+			if !ok[0] || out[0] != shortStr {
+				t.Errorf("the good string: %q %v", out[0], ok[0])
+			}
+			buf := make([]byte, memread.PathMax)
+			n, err := r.ReadCString(pid, addr, buf)
+			if ok[1] && (err != nil || string(buf[:n]) != out[1]) {
+				t.Errorf("prefetched %q, ReadCString %q %v", out[1], buf[:n], err)
+			}
+			if !ok[1] && err == nil && n < 255 && c.addr != 0 {
+				t.Logf("left to ReadCString: %q", buf[:n])
+			}
+		})
+	}
+}
