@@ -147,8 +147,7 @@ const GPIOHandlePrefix = "fgacd gpiochip "
 // chip. It carries no right to anything: it only tells fgacd which chip
 // the app asks lines of, and the policy decides what it gets.
 func NewGPIOHandle(rdev uint64, label string) (int, error) {
-	name := GPIOHandlePrefix + strconv.FormatUint(uint64(DevMajor(rdev)), 10) + ":" +
-		strconv.FormatUint(uint64(DevMinor(rdev)), 10) + " " + label
+	name := GPIOHandlePrefix + devNumber(rdev) + " " + label
 	if len(name) > 200 { // memfd names are at most 249 bytes
 		name = name[:200]
 	}
@@ -184,8 +183,7 @@ func ParseGPIOHandle(link string) (rdev uint64, ok bool) {
 // GPIOChipPath finds a chip's device node in the daemon's /dev from its
 // device number, through sysfs (/sys/dev/char/MAJ:MIN/uevent DEVNAME).
 func GPIOChipPath(rdev uint64) (string, error) {
-	b, err := os.ReadFile("/sys/dev/char/" + strconv.FormatUint(uint64(DevMajor(rdev)), 10) + ":" +
-		strconv.FormatUint(uint64(DevMinor(rdev)), 10) + "/uevent")
+	b, err := os.ReadFile("/sys/dev/char/" + devNumber(rdev) + "/uevent")
 	if err != nil {
 		return "", err
 	}
@@ -195,4 +193,10 @@ func GPIOChipPath(rdev uint64) (string, error) {
 		}
 	}
 	return "", ENOENT
+}
+
+// devNumber spells a device number the way sysfs and the handle name do:
+// "MAJ:MIN".
+func devNumber(rdev uint64) string {
+	return strconv.FormatUint(uint64(DevMajor(rdev)), 10) + ":" + strconv.FormatUint(uint64(DevMinor(rdev)), 10)
 }

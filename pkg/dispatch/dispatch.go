@@ -259,7 +259,7 @@ func (ss *session) finish(s *notify.Session, req *notify.Request, e *handlers.En
 		}
 		out.Inject = false
 	}
-	if errors.Is(out.Err, handlers.ErrNoAddfd) {
+	if errors.Is(out.Err, notify.ErrNoAddfd) {
 		ss.d.noAddfd.Do(func() {
 			ss.log.Error("GPIO grants are refused with EPERM on this kernel", zap.Error(out.Err))
 		})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fgacd/fgacd/internal/linux"
 	"github.com/fgacd/fgacd/internal/nsexec"
+	"github.com/fgacd/fgacd/pkg/notify"
 	"github.com/fgacd/fgacd/pkg/policy"
 )
 
@@ -24,11 +25,12 @@ import (
 // be a character device of gpiolib's major; the daemon then reopens that
 // inode itself, asks the chip for its label, and lets the policy decide.
 //
-// Line requests: the filter traps only the three line-request ioctls. The
-// daemon opens the chip behind the caller's fd anew, reads the request
-// once, decides on what it read, makes the request on its own chip fd with
-// its copy of the struct, installs the line fd in the caller and writes
-// the number into the caller's struct, as the kernel would.
+// Line requests: the filter traps only the line-request ioctls and the two
+// that reconfigure requested lines (refused). The daemon finds the chip
+// behind the caller's fd by device number, reads the request once, decides
+// on what it read, makes the request on its own cached chip fd with its
+// copy of the struct, installs the line fd in the caller and writes the
+// struct back, as the kernel would.
 
 // gpioChipPrefix is what the last component of a brokered open starts
 // with: udev and devtmpfs name chips gpiochipN.
@@ -102,9 +104,8 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 	}
 	var resolve uint64
 	if e.form == formOpenat2 {
-		// struct open_how {u64 flags, mode, resolve} (5.6); a size the
-		// kernel would refuse is left to the kernel.
-		// Only the 5.6 layout with known RESOLVE_* bits is brokered:
+		// struct open_how {u64 flags, mode, resolve} (5.6). Only that
+		// layout with known RESOLVE_* bits is brokered:
 		// anything else the kernel refuses (E2BIG, EINVAL) or fgacd does
 		// not understand, so the kernel answers.
 		var how [24]byte
@@ -127,7 +128,7 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 	out.gpio = policy.GPIOArgs{Path: raw}
 	out.Request = policy.Request{Syscall: e.Name, GPIO: &out.gpio}
 
-	pathFd, err := h.resolveChip(c, dirfd, raw, flags, resolve)
+	pathFd, rdev, err := h.resolveChip(c, dirfd, raw, flags, resolve)
 	switch {
 	case errors.Is(err, errGone):
 		out.fail(err, linux.ENOENT)
@@ -182,12 +183,7 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 		// chip and grants nothing (linux.NewGPIOHandle). Its line requests
 		// still reach fgacd, which grants what the policy says; the chip
 		// itself never leaves the daemon.
-		var st linux.Stat
-		if err := linux.Fstat(chip, &st); err != nil {
-			out.fail(err, linux.EIO)
-			return
-		}
-		h, err := linux.NewGPIOHandle(st.Rdev, out.gpio.Chip)
+		handle, err := linux.NewGPIOHandle(rdev, out.gpio.Chip)
 		if err != nil {
 			out.fail(err, linux.EIO)
 			return
@@ -195,23 +191,19 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 		out.Decision.Action = policy.ActionEmulate
 		out.Decision.Errno = 0
 		out.Decision.Reason = "lines granted on this chip: a handle, not the chip"
-		inject = h
+		inject = handle
 	case policy.ActionContinue:
 		out.Continue = true
 		return
 	}
-	give := func() {
-		out.Inject, out.InjectFD, out.InjectCloexec = true, inject, flags&linux.O_CLOEXEC != 0
-		if inject == chip {
-			keepChip = true
-		}
-	}
-	if !c.Valid.CanInjectFD() {
-		out.fail(fmt.Errorf("open %s: %w", raw, ErrNoAddfd), linux.EPERM)
-	} else if err := c.Valid.IDValid(req.ID); err != nil {
+	switch {
+	case !c.Valid.CanInjectFD():
+		out.fail(fmt.Errorf("open %s: %w", raw, notify.ErrNoAddfd), linux.EPERM)
+	case c.Valid.IDValid(req.ID) != nil:
 		out.fail(errGone, linux.ENOENT)
-	} else {
-		give()
+	default:
+		out.Inject, out.InjectFD, out.InjectCloexec = true, inject, flags&linux.O_CLOEXEC != 0
+		keepChip = inject == chip
 		return
 	}
 	if inject != chip {
@@ -219,31 +211,27 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 	}
 }
 
-// ErrNoAddfd is the reason a GPIO grant is refused on a kernel older than
-// 5.9: without SECCOMP_IOCTL_NOTIF_ADDFD no fd can reach the caller.
-var ErrNoAddfd = errors.New("fd injection unavailable: SECCOMP_IOCTL_NOTIF_ADDFD needs Linux 5.9")
-
 // resolveChip resolves an open's path in the caller's view, with the
 // caller's credentials (so it can reach only what it could reach itself),
-// to an O_PATH fd, and checks that it is a GPIO chip. An O_PATH open has
+// to an O_PATH fd, and checks that it is a GPIO chip (device rdev). An O_PATH open has
 // no side effect on any device, so a path that turns out to be something
 // else (a watchdog, a tty) is never opened for real.
-func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve uint64) (int, error) {
+func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve uint64) (fd int, rdev uint64, err error) {
 	req := c.Req
 	if err := c.Valid.IDValid(req.ID); err != nil {
-		return -1, errGone
+		return -1, 0, errGone
 	}
 	cr, err := readCreds(h.procRoot, req.Pid)
 	if err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	v, err := openView(h.procRoot, req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
 	if err != nil {
-		return -1, err
+		return -1, 0, err
 	}
 	defer v.close()
 	if err := c.Valid.IDValid(req.ID); err != nil {
-		return -1, errGone
+		return -1, 0, errGone
 	}
 	oflags := uint64(linux.O_PATH)
 	if flags&linux.O_NOFOLLOW != 0 {
@@ -252,7 +240,7 @@ func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve 
 	// The caller's own RESOLVE_* restrictions (openat2) apply too; magic
 	// links never: /proc/self would be the daemon.
 	resolve |= linux.RESOLVE_NO_MAGICLINKS
-	fd := -1
+	fd = -1
 	err = h.run(c, func(t *nsexec.Thread) error {
 		if _, err := v.enter(t, cr.umask); err != nil {
 			return err
@@ -273,14 +261,14 @@ func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve 
 		if fd >= 0 {
 			linux.Close(fd)
 		}
-		return -1, err
+		return -1, 0, err
 	}
 	var st linux.Stat
 	if err := linux.Fstat(fd, &st); err != nil || !h.isChip(&st) {
 		linux.Close(fd)
-		return -1, errNotChip
+		return -1, 0, errNotChip
 	}
-	return fd, nil
+	return fd, st.Rdev, nil
 }
 
 // chipArgs fills the chip's identity from an open chip fd.
@@ -302,7 +290,7 @@ func (h *Handlers) callerChip(c *Call, fd int32) (rdev uint64, handle bool, err 
 	if fd < 0 {
 		return 0, false, fmt.Errorf("fd %d: %w", fd, linux.EBADF)
 	}
-	p := h.procRoot + "/" + strconv.Itoa(c.Req.Pid) + "/fd/" + strconv.Itoa(int(fd))
+	p := h.callerFd(c.Req.Pid, int(fd))
 	var st linux.Stat
 	if err := linux.StatPath(p, &st); err != nil {
 		if linux.ErrnoOf(err) == linux.ENOENT {
@@ -334,6 +322,12 @@ func (h *Handlers) callerChip(c *Call, fd int32) (rdev uint64, handle bool, err 
 		return 0, false, errGone
 	}
 	return rdev, handle, nil
+}
+
+// callerFd names fd in thread tid's fd table (/proc/TID/fd/N): a magic
+// link to the file, reachable without taking a copy of it.
+func (h *Handlers) callerFd(tid, fd int) string {
+	return h.procRoot + "/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(fd)
 }
 
 // chipEntry is the daemon's own fd on a chip, with what it said about
@@ -432,7 +426,6 @@ func (h *Handlers) lineNames(e *chipEntry, offsets []uint32, names []string) err
 // lineReq is a decoded line request.
 type lineReq struct {
 	api     string
-	size    int
 	fdOff   int // where the kernel puts the line fd
 	offsets []uint32
 	flags   policy.GPIOFlags
@@ -489,7 +482,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 	var r lineReq
 	switch cmd {
 	case linux.GPIO_V2_GET_LINE_IOCTL:
-		r = lineReq{api: "v2", size: linux.GPIOV2LineRequestSize, fdOff: linux.GPIOV2ReqFd}
+		r = lineReq{api: "v2", fdOff: linux.GPIOV2ReqFd}
 		n := u32(linux.GPIOV2ReqNumLines)
 		if n == 0 || n > linux.GPIOLinesMax {
 			return inval("num_lines " + strconv.Itoa(int(n)))
@@ -513,7 +506,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 		r.offsets = make([]uint32, n)
 		for i := range r.offsets {
 			r.offsets[i] = u32(linux.GPIOV2ReqOffsets + 4*i)
-			// The line's flags: the last FLAGS attribute whose mask holds
+			// The line's flags: the first FLAGS attribute whose mask holds
 			// it, else the config's (gpio_v2_line_config_flags).
 			f := base
 			var deb policy.GPIOFlags
@@ -525,8 +518,6 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 				}
 				switch u32(at) {
 				case linux.GPIO_V2_LINE_ATTR_ID_FLAGS:
-					// The first FLAGS attribute holding the line wins
-					// (gpio_v2_line_config_flags).
 					if !flagsSet {
 						f, flagsSet = u64(at+8), true
 					}
@@ -540,7 +531,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 			r.flags |= asIs(policy.GPIOFlags(f)) | deb
 		}
 	case linux.GPIO_GET_LINEHANDLE_IOCTL:
-		r = lineReq{api: "v1", size: linux.GPIOHandleRequestSize, fdOff: linux.GPIOHandleReqFd}
+		r = lineReq{api: "v1", fdOff: linux.GPIOHandleReqFd}
 		n := u32(linux.GPIOHandleReqLines)
 		if n == 0 || n > linux.GPIOLinesMax {
 			return inval("lines " + strconv.Itoa(int(n)))
@@ -555,7 +546,7 @@ func decodeLineReq(cmd uint32, b []byte, chipLines uint32) (lineReq, error) {
 			r.offsets[i] = u32(linux.GPIOHandleReqOffsets + 4*i)
 		}
 	case linux.GPIO_GET_LINEEVENT_IOCTL:
-		r = lineReq{api: "v1", size: linux.GPIOEventRequestSize, fdOff: linux.GPIOEventReqFd}
+		r = lineReq{api: "v1", fdOff: linux.GPIOEventReqFd}
 		f, ok := v1HandleFlags(u32(linux.GPIOEventReqHandleFlag))
 		if !ok {
 			return inval("handle flags")
@@ -680,7 +671,7 @@ func (h *Handlers) gpioLine(e *Entry, c *Call, out *Outcome) {
 		return
 	}
 	if !c.Valid.CanInjectFD() {
-		out.fail(ErrNoAddfd, linux.EPERM)
+		out.fail(notify.ErrNoAddfd, linux.EPERM)
 		return
 	}
 	// The result goes back through the struct, all of it, as the kernel's
@@ -744,7 +735,7 @@ type lineEffect struct {
 func (l *lineEffect) Undo() bool { return false }
 
 func (l *lineEffect) Intact() bool {
-	link, err := os.Readlink(l.h.procRoot + "/" + strconv.Itoa(l.tid) + "/fd/" + strconv.Itoa(l.fd))
+	link, err := os.Readlink(l.h.callerFd(l.tid, l.fd))
 	if err != nil || !strings.HasPrefix(link, "anon_inode:gpio") {
 		return false
 	}

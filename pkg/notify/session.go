@@ -257,10 +257,7 @@ func (s *Session) answerWithFD() error {
 	if s.kresp.Error != 0 || s.kresp.Flags != 0 {
 		return linux.NotifSend(s.fd, &s.kresp)
 	}
-	a := linux.SeccompNotifAddfd{ID: s.kresp.ID, Srcfd: uint32(s.resp.InjectFD)}
-	if s.resp.InjectCloexec {
-		a.NewfdFlags = linux.O_CLOEXEC
-	}
+	a := addfdOf(s.kresp.ID, s.resp.InjectFD, s.resp.InjectCloexec)
 	switch addfdSupport(s.fd) {
 	case addfdSend:
 		a.Flags = linux.SECCOMP_ADDFD_FLAG_SEND
@@ -292,11 +289,18 @@ func (s *Session) InjectFD(id uint64, fd int, cloexec bool) (int, error) {
 	if addfdSupport(s.fd) == addfdNone {
 		return -1, ErrNoAddfd
 	}
+	a := addfdOf(id, fd, cloexec)
+	return linux.NotifAddfd(s.fd, &a)
+}
+
+// addfdOf is the ADDFD request that installs fd for notification id at
+// the lowest free number, close-on-exec if asked.
+func addfdOf(id uint64, fd int, cloexec bool) linux.SeccompNotifAddfd {
 	a := linux.SeccompNotifAddfd{ID: id, Srcfd: uint32(fd)}
 	if cloexec {
 		a.NewfdFlags = linux.O_CLOEXEC
 	}
-	return linux.NotifAddfd(s.fd, &a)
+	return a
 }
 
 // CanInjectFD reports whether this kernel can install fds in callers
