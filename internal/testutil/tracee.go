@@ -332,6 +332,8 @@ func traceeDo(c Command) Result {
 		return Result{OK: linux.MountRaceBuffer(c.Path, c.Alt, c.FSType, c.Data, c.Path, uintptr(c.Flags), c.N)}
 	case "mountrace_link":
 		return mountRaceLink(c)
+	case "mount_hammer": // N mounts (FSType, Data) on Path, each unmounted, under signals
+		return mountHammer(c)
 	case "open": // openat(dirfd, Path, Flags): OK is the fd
 		fd, err := linux.Openat(dirfd, c.Path, int(c.Flags), 0)
 		if err != nil {
@@ -453,6 +455,29 @@ func hammer(c Command) Result {
 			default:
 				r.Other++
 				r.Detail = "last errno " + strconv.Itoa(int(e))
+			}
+		}
+		return r
+	})
+}
+
+// mountHammer mounts FSType on Path and unmounts it, N times, under a
+// signal storm as hammer's: OK counts mounts that succeeded, Other mounts
+// that failed (the last errno in Detail), Exist umounts that failed (a
+// umount answered after its notification was withdrawn restarts and finds
+// nothing mounted: EINVAL).
+func mountHammer(c Command) Result {
+	return signalStorm(func() Result {
+		var r Result
+		for i := 0; i < c.N; i++ {
+			if e := linux.RawMount(c.FSType, c.Path, c.FSType, uintptr(c.Flags), c.Data); e != 0 {
+				r.Other++
+				r.Detail = "mount: last errno " + strconv.Itoa(int(e))
+				continue
+			}
+			r.OK++
+			if e := linux.RawUmount2(c.Path, 0); e != 0 {
+				r.Exist++
 			}
 		}
 		return r

@@ -191,8 +191,8 @@ func (h *Handlers) sharesView(tid int) bool {
 		return false
 	}
 	dir := h.procRoot + "/" + strconv.Itoa(tid)
-	ns, err := linux.StatID(dir + "/ns/mnt")
-	if err != nil || ns.Ino != h.selfNs {
+	ns, err := linux.NsInode(dir + "/ns/mnt")
+	if err != nil || ns != h.selfNs {
 		return false
 	}
 	root, err := linux.StatID(dir + "/root")
