@@ -7,7 +7,10 @@
 #   path-checked decision  the path is read (process_vm_readv) and checked;
 #                          C: read 256 B + ID_VALID + prefix compare
 #   tmpfs mount+umount     fgacd emulating both for uid 65534, against a
-#                          native root mount+umount (C: no supervisor)
+#                          native root mount+umount (C: no supervisor);
+#                          also the C supervisor emulating them with the
+#                          same steps and no policy (super.c -m mount): the
+#                          floor of the design on this machine
 #   unrelated openat       the filter traps every openat (fgacd brokers
 #                          /dev/gpiochipN); openat+close of a plain file
 #                          that fgacd lets through (CONTINUE after reading
@@ -116,6 +119,15 @@ tracee() { # SOCKET [ARGS] -> "median_ns"
 wait_sock() { for _ in $(seq 200); do [[ -S "$1" ]] && return 0; sleep 0.05; done; echo "bench: no socket $1" >&2; exit 1; }
 mallocs() { curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1=="go_memstats_mallocs_total"{printf "%d", $2}'; }
 
+ce_run() { # -> ns: the C supervisor emulating mount+umount as fgacd does
+	local s="$work/ce.sock" p
+	rm -f "$s"
+	(umask 0 && exec "$work/csuper" -s "$s" -m mount -t "$work/mnt" >/dev/null 2>&1) &
+	p=$!
+	wait_sock "$s"
+	calls=$mcalls tracee "$s" -M "$work/mnt"
+	wait "$p" 2>/dev/null || true
+}
 c_run() { # MODE -> ns
 	if [[ $1 == mount ]]; then # the baseline is a native root mount+umount
 		local line
@@ -170,9 +182,10 @@ declare -A res
 modes=${MODES-deny path mount open}
 mcalls=${MOUNT_CALLS:-4000}
 for mode in $modes; do
-	cs=() gs=() as=() na=()
+	cs=() gs=() as=() na=() ce=()
 	for r in $(seq "$rounds"); do
 		if [[ $mode == open ]]; then na+=("$(n_run "$mode")"); fi
+		if [[ $mode == mount ]]; then ce+=("$(ce_run)"); fi
 		cs+=("$(c_run "$mode")")
 		gr=$(g_run "$mode") || { echo "bench: fgacd $mode failed; $work/fgacd.log ends:" >&2; tail -n 3 "$work/fgacd.log" >&2; exit 1; }
 		read -r g a <<<"$gr"
@@ -183,6 +196,7 @@ for mode in $modes; do
 	res[$mode.g]=$(printf '%s\n' "${gs[@]}" | median)
 	res[$mode.a]=$(printf '%s\n' "${as[@]}" | median)
 	if [[ $mode == open ]]; then res[$mode.n]=$(printf '%s\n' "${na[@]}" | median); fi
+	if [[ $mode == mount ]]; then res[$mode.e]=$(printf '%s\n' "${ce[@]}" | median); fi
 done
 
 # The filter's cost on what fgacd does not broker, and --spec-allow on a
@@ -251,6 +265,11 @@ if [[ -n "${res[open.n]-}" ]]; then # C is the CONTINUE round trip; both against
 	n=${res[open.n]} c=${res[open.c]} g=${res[open.g]}
 	echo "unrelated openat+close: native $(us2 "$n") µs; C CONTINUE $(us2 "$c") µs (+$(us2 $((c - n))) µs);" \
 		"fgacd $(us2 "$g") µs (+$(us2 $((g - n))) µs, $(ratio $((g - n)) $((c - n)))x the C overhead)"
+fi
+if [[ -n "${res[mount.e]-}" ]]; then # the same emulation in C: what the design costs here
+	e=${res[mount.e]} c=${res[mount.c]} g=${res[mount.g]}
+	echo "tmpfs mount+umount emulated by the C supervisor, same steps, no policy: $(us "$e") µs" \
+		"($(ratio "$e" "$c")x native); fgacd is $(ratio "$g" "$e")x that"
 fi
 ssb=$(cat /sys/devices/system/cpu/vulnerabilities/spec_store_bypass 2>/dev/null || echo unknown)
 echo "unbrokered syscall (getppid): bare $(med <<<"${fl[sb]}" | awk '{printf "%.1f", $1/1000}') ns," \

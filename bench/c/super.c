@@ -11,12 +11,23 @@
 //         check (NUL present, prefix) -> SEND(-EPERM)
 //   continue  RECV -> SEND(SECCOMP_USER_NOTIF_FLAG_CONTINUE): the bare
 //         round trip of a call the supervisor lets through, reading nothing
+//   mount  mount(2) and umount2(2) emulated the way fgacd does for a caller
+//         in its own mount namespace and root, with every safety step and
+//         no policy (the target must resolve to MOUNT_TARGET, -t): read the
+//         strings in one process_vm_readv; readlink /proc/PID/ns/mnt and
+//         statx /proc/PID/root against its own; resolve the target (mount)
+//         or its parent (umount2) with openat2 and name it by readlink of
+//         /proc/self/fd/N; ID_VALID; mount(2) through /proc/self/fd/N, or
+//         umount2 of /proc/self/fd/N/NAME; close; SEND. What fgacd costs
+//         beyond this is its own, not the design's.
 // Prints "ready" on stdout once listening; nothing per call. Exits 0 when
 // the listener hangs up (no task uses the filter any more).
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -51,7 +63,7 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-enum mode { MODE_DENY, MODE_PATH, MODE_CONTINUE };
+enum mode { MODE_DENY, MODE_PATH, MODE_CONTINUE, MODE_MOUNT };
 
 static const char *sock_path;
 static struct stat sock_st;
@@ -59,11 +71,12 @@ static struct stat sock_st;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " -s SOCKET -m deny|path|continue [-1] [-W]\n"
+		"usage: " PROG " -s SOCKET -m deny|path|continue|mount [-t MOUNT_TARGET] [-1] [-W]\n"
 		"  -s  UNIX socket to listen on (unlinked first)\n"
 		"  -m  deny: answer EPERM at once; path: read the path argument\n"
 		"      (process_vm_readv 256 B), ID_VALID, check it, answer EPERM;\n"
-		"      continue: answer SECCOMP_USER_NOTIF_FLAG_CONTINUE at once\n"
+		"      continue: answer SECCOMP_USER_NOTIF_FLAG_CONTINUE at once;\n"
+		"      mount: emulate mount(2)/umount2(2) on MOUNT_TARGET as fgacd does\n"
 		"  -1  exit after the first session (the default anyway)\n"
 		"  -W  do not set SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP\n");
 	exit(2);
@@ -192,15 +205,115 @@ static int receive_listener(int conn)
 	return fd;
 }
 
+// The supervisor's own view, to compare a caller's with.
+static char self_ns[64];
+static struct statx self_root;
+static const char *mount_target;
+
+static int same_view(pid_t pid)
+{
+	char p[64], ns[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/mnt", pid);
+	ssize_t n = readlink(p, ns, sizeof(ns) - 1);
+	if (n < 0)
+		return 0;
+	ns[n] = '\0';
+	if (strcmp(ns, self_ns) != 0)
+		return 0;
+	struct statx st;
+	snprintf(p, sizeof(p), "/proc/%d/root", pid);
+	return statx(AT_FDCWD, p, 0, STATX_INO | STATX_MNT_ID, &st) == 0 &&
+	       st.stx_mnt_id == self_root.stx_mnt_id && st.stx_ino == self_root.stx_ino;
+}
+
+static int open_path(const char *path, int dir)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (dir ? O_DIRECTORY : 0),
+		.resolve = RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+}
+
+static int fd_name(int fd, char *buf, size_t len)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(p, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+// emulate answers one mount or umount2 notification: 0 or -errno in resp.
+static void emulate(int lfd, struct seccomp_notif *n, struct seccomp_notif_resp *resp)
+{
+	char strs[4][READ_LEN], name[PATH_MAX], p[PATH_MAX + 64];
+	int is_mount = n->data.nr == SYS_mount;
+	// mount(source, target, fstype, flags, data); umount2(target, flags)
+	int idx[4] = { 1, 0, 2, 4 }, nstr = is_mount ? 4 : 1; // target, source, fstype, data
+	if (!is_mount)
+		idx[0] = 0;
+	struct iovec local = { .iov_base = strs, .iov_len = (size_t)nstr * READ_LEN }, remote[4];
+	for (int i = 0; i < nstr; i++)
+		remote[i] = (struct iovec){ (void *)(uintptr_t)n->data.args[idx[i]], READ_LEN };
+	resp->error = -EPERM;
+	if (process_vm_readv((pid_t)n->pid, &local, 1, remote, (unsigned long)nstr, 0) < nstr * READ_LEN)
+		return;
+	for (int i = 0; i < nstr; i++)
+		if (memchr(strs[i], '\0', READ_LEN) == NULL)
+			return;
+	if (!same_view((pid_t)n->pid))
+		return; // fgacd would enter the caller's view; not measured here
+	int fd;
+	const char *leaf = NULL;
+	if (is_mount) {
+		fd = open_path(strs[0], 0);
+	} else {
+		char *slash = strrchr(strs[0], '/');
+		if (slash == NULL || slash == strs[0] || slash[1] == '\0')
+			return;
+		*slash = '\0';
+		leaf = slash + 1;
+		fd = open_path(strs[0], 1);
+	}
+	if (fd < 0) {
+		resp->error = -errno;
+		return;
+	}
+	int ok = fd_name(fd, name, sizeof(name)) == 0;
+	if (ok && !is_mount) {
+		size_t l = strlen(name);
+		snprintf(name + l, sizeof(name) - l, "/%s", leaf);
+	}
+	if (!ok || strcmp(name, mount_target) != 0 ||
+	    ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0) {
+		close(fd);
+		return;
+	}
+	int r;
+	if (is_mount) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		r = mount(strs[1], p, strs[2], (unsigned long)n->data.args[3] | MS_NOSUID | MS_NODEV, strs[3]);
+	} else {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", fd, leaf);
+		r = umount2(p, (int)n->data.args[1] | UMOUNT_NOFOLLOW);
+	}
+	resp->error = r < 0 ? -errno : 0;
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	enum mode mode = MODE_DENY;
 	const char *mode_s = NULL;
 	int sync_wake = 1, opt;
 
-	while ((opt = getopt(argc, argv, "s:m:1Wh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:t:1Wh")) != -1) {
 		switch (opt) {
 		case 's': sock_path = optarg; break;
+		case 't': mount_target = optarg; break;
 		case 'm': mode_s = optarg; break;
 		case '1': break; // one session is all this supervisor ever serves
 		case 'W': sync_wake = 0; break;
@@ -215,8 +328,18 @@ int main(int argc, char **argv)
 		mode = MODE_PATH;
 	else if (strcmp(mode_s, "continue") == 0)
 		mode = MODE_CONTINUE;
+	else if (strcmp(mode_s, "mount") == 0 && mount_target != NULL)
+		mode = MODE_MOUNT;
 	else
 		usage();
+	if (mode == MODE_MOUNT) {
+		ssize_t n = readlink("/proc/self/ns/mnt", self_ns, sizeof(self_ns) - 1);
+		if (n < 0)
+			die("readlink /proc/self/ns/mnt");
+		self_ns[n] = '\0';
+		if (statx(AT_FDCWD, "/", 0, STATX_INO | STATX_MNT_ID, &self_root) < 0)
+			die("statx /");
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -314,6 +437,8 @@ int main(int argc, char **argv)
 			resp.error = 0;
 			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 		}
+		if (mode == MODE_MOUNT)
+			emulate(fd, &notif, &resp);
 		int sr;
 		do
 			sr = ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);

@@ -147,7 +147,8 @@ func FdMountInfo(fd int) (MountInfo, error) {
 	}, nil
 }
 
-// Mount is mount(2), for tests and the native side of benchmarks.
+// Mount is mount(2): the daemon-namespace road of an emulated new mount
+// (through a target fd's magic link), tests, and the native side of benchmarks.
 func Mount(source, target, fstype string, flags uintptr, data string) error {
 	return pathErr("mount", target, unix.Mount(source, target, fstype, flags, data))
 }
