@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path"
 	"path/filepath"
 	"sort"
 
@@ -56,7 +55,7 @@ func checkGPIOLines(file string, data []byte, chips []chip) []string {
 			}
 			var matched []chip
 			for _, c := range chips {
-				if globsMatch(r.GPIOLine.Chip, c.label) {
+				if policy.GlobsMatch(r.GPIOLine.Chip, c.label) {
 					matched = append(matched, c)
 				}
 			}
@@ -78,16 +77,4 @@ func checkGPIOLines(file string, data []byte, chips []chip) []string {
 		}
 	}
 	return out
-}
-
-func globsMatch(globs []string, s string) bool {
-	if len(globs) == 0 {
-		return true
-	}
-	for _, g := range globs {
-		if ok, _ := path.Match(g, s); ok {
-			return true
-		}
-	}
-	return false
 }

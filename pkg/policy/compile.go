@@ -449,6 +449,11 @@ func (m *matcher) matches(id *Identity) bool {
 	return true
 }
 
+// GlobsMatch reports whether a rule's glob list (chip labels, exe, …)
+// matches s as a decision would match it, for tools that judge a policy
+// against the machine (fgacd check).
+func GlobsMatch(patterns []string, s string) bool { return globsMatch(patterns, s) }
+
 // globsMatch reports whether any pattern matches s; no patterns means no
 // condition. An empty s never matches, so an unknown exe fails closed.
 func globsMatch(patterns []string, s string) bool {
