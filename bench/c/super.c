@@ -16,9 +16,10 @@
 //         no policy (the target must resolve to MOUNT_TARGET, -t): read the
 //         strings in one process_vm_readv; readlink /proc/PID/ns/mnt and
 //         statx /proc/PID/root against its own; resolve the target (mount)
-//         or its parent (umount2) with openat2 and name it by readlink of
-//         /proc/self/fd/N; ID_VALID; mount(2) through /proc/self/fd/N, or
-//         umount2 of /proc/self/fd/N/NAME; close; SEND. What fgacd costs
+//         or its parent and then, unfollowed, its last component (umount2)
+//         with openat2 and name it by readlink of /proc/self/fd/N;
+//         ID_VALID; mount(2) through /proc/self/fd/N, or umount2 of
+//         /proc/self/fd/N/NAME; close; SEND. What fgacd costs
 //         beyond this is its own, not the design's.
 // Prints "ready" on stdout once listening; nothing per call. Exits 0 when
 // the listener hangs up (no task uses the filter any more).
@@ -282,10 +283,19 @@ static void emulate(int lfd, struct seccomp_notif *n, struct seccomp_notif_resp 
 		resp->error = -errno;
 		return;
 	}
-	int ok = fd_name(fd, name, sizeof(name)) == 0;
-	if (ok && !is_mount) {
-		size_t l = strlen(name);
-		snprintf(name + l, sizeof(name) - l, "/%s", leaf);
+	int ok;
+	if (is_mount) {
+		ok = fd_name(fd, name, sizeof(name)) == 0;
+	} else { // name the last component as the kernel has it, then let go of it
+		struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+		int lfd = (int)syscall(SYS_openat2, fd, leaf, &how, sizeof(how));
+		if (lfd < 0) {
+			resp->error = -errno;
+			close(fd);
+			return;
+		}
+		ok = fd_name(lfd, name, sizeof(name)) == 0;
+		close(lfd);
 	}
 	if (!ok || strcmp(name, mount_target) != 0 ||
 	    ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0) {
