@@ -689,8 +689,9 @@ func mountinfoEscape(s string) string {
 func (m *mountEffect) Undo() bool {
 	if m.tfd >= 0 {
 		// umount2 looks a mountpoint up past what is mounted on it
-		// (LOOKUP_MOUNTPOINT, 5.8): through tfd's magic link that is the
-		// top mount on tfd, which onTarget has just found to be ours.
+		// (LOOKUP_MOUNTPOINT in fs/namei.c; tested on 6.1 and 6.18):
+		// through tfd's magic link that is the top mount on tfd, which
+		// onTarget has just found to be ours.
 		if _, ok := m.onTarget(); !ok {
 			return false
 		}
