@@ -767,11 +767,21 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 	// native root call they stand in for would (errno parity); only the
 	// caller's namespace, root and cwd are taken.
 	step := func(r resolver) error {
-		if r.mntns < 0 {
-			if done, err := h.umountHere(c, out, args, r, target); done {
+		// Most paths: the last component as written, from its parent as
+		// the caller resolves it.
+		if dir, name, ok := lastComponent(target); ok {
+			pfd, err := linux.Openat2(r.dirfd, dir, linux.O_PATH|linux.O_DIRECTORY, linux.RESOLVE_NO_MAGICLINKS)
+			if err != nil {
+				return fmt.Errorf("umount %q: %w", target, err)
+			}
+			defer linux.Close(pfd)
+			if follow, err := h.umountAt(c, out, args, r, pfd, name, true); !follow {
 				return err
 			}
 		}
+		// A dot, a trailing slash or a symlink the kernel would follow:
+		// resolve the whole path as the caller would, then go by the
+		// resolved parent, taken without following anything.
 		oflags := uint64(linux.O_PATH)
 		if flags&policy.UMOUNT_NOFOLLOW != 0 {
 			oflags |= linux.O_NOFOLLOW
@@ -780,62 +790,22 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 		if err != nil {
 			return fmt.Errorf("umount %q: %w", target, err)
 		}
-		mi, err := linux.FdMountInfo(tfd)
-		if err == nil {
-			args.Target, err = r.name(tfd)
-		}
-		linux.Close(tfd) // an open fd on the mount would make it busy
+		resolved, err := r.name(tfd)
+		linux.Close(tfd)
 		if err != nil {
 			return err
 		}
-		if err := r.validate(c); err != nil {
-			return err
-		}
-		out.Decision = c.Profile.Decide(out.Request)
-		out.Decided = true
-		if out.Decision.Action != policy.ActionEmulate {
-			return nil
-		}
-		if !mi.MountRoot {
-			return fmt.Errorf("umount %s: not a mount point: %w", args.Target, linux.EINVAL)
-		}
-		// Unmount by the last component from the resolved parent, so no
-		// symlink swapped in after the decision can redirect it: the
-		// parent is pinned as our cwd, the name is not followed, and a
-		// mount point cannot be renamed (EBUSY). Then check it was the
-		// mount we decided on.
-		dir, name := path.Split(args.Target)
+		dir, name := path.Split(resolved)
 		if name == "" { // the caller's root itself
-			return fmt.Errorf("umount %s: %w", args.Target, linux.EBUSY)
+			return fmt.Errorf("umount %s: %w", resolved, linux.EBUSY)
 		}
 		pfd, err := linux.Openat2(linux.AT_FDCWD, dir, linux.O_PATH|linux.O_DIRECTORY, linux.RESOLVE_NO_MAGICLINKS|linux.RESOLVE_NO_SYMLINKS)
 		if err != nil {
-			return fmt.Errorf("umount %s: %w", args.Target, err)
+			return fmt.Errorf("umount %s: %w", resolved, err)
 		}
 		defer linux.Close(pfd)
-		cur, err := linux.Openat2(pfd, name, linux.O_PATH|linux.O_NOFOLLOW, linux.RESOLVE_NO_MAGICLINKS)
-		if err != nil {
-			return fmt.Errorf("umount %s: %w", args.Target, err)
-		}
-		cmi, err := linux.FdMountInfo(cur)
-		linux.Close(cur)
-		if err != nil || cmi.MountID != mi.MountID {
-			return fmt.Errorf("umount %s: the mount changed while being checked: %w", args.Target, linux.EBUSY)
-		}
-		if r.mntns < 0 {
-			// The daemon's own namespace: reach the name through the
-			// pinned parent's magic link, which holds the parent, not the
-			// mount (an fd on the mount would make it busy). No fchdir, so
-			// no thread of its own.
-			return linux.Umount2("/proc/self/fd/"+strconv.Itoa(pfd)+"/"+name, int(flags|policy.UMOUNT_NOFOLLOW))
-		}
-		// In another namespace /proc/self is not reachable that way (the
-		// magic link resolves, the walk below it fails): name it from the
-		// parent as cwd, on the worker thread that entered the namespace.
-		if err := linux.Fchdir(pfd); err != nil {
-			return err
-		}
-		return linux.Umount2(name, int(flags|policy.UMOUNT_NOFOLLOW))
+		_, err = h.umountAt(c, out, args, r, pfd, name, false)
+		return err
 	}
 	err = h.inCallersView(c, target[0] == '/', step)
 	if out.settle(err) {
@@ -857,21 +827,13 @@ func (u *umountEffect) Undo() bool   { u.cancelled = true; return false }
 func (u *umountEffect) Intact() bool { return u.cancelled }
 func (u *umountEffect) Release()     {}
 
-// umountHere is umount2 in the daemon's own namespace, in 10 syscalls
-// where the general road takes 15: the target's parent is resolved as
-// the caller would resolve it and pinned, the last component is named
-// from there without being followed, the policy decides on that name, and
-// umount2 takes the component from the pinned parent's magic link, not
-// following it. No second resolution and no mount id compare are needed:
-// the component is not followed, and a mount point cannot be renamed
-// (EBUSY), so what umount2 takes off is the mount at the path decided on. done is false, and nothing has been decided, where the
-// general road must run: a last component that is "." or "..", a
-// trailing slash, or a symlink the caller did not ask umount2 not to
-// follow.
-func (h *Handlers) umountHere(c *Call, out *Outcome, args *policy.UmountArgs, r resolver, target string) (done bool, err error) {
-	dir, name := path.Split(target)
+// lastComponent splits a umount2 target into its parent and last
+// component, unless the last is "", "." or ".." (a trailing slash or a
+// dot), which only resolving the whole path can name.
+func lastComponent(target string) (dir, name string, ok bool) {
+	dir, name = path.Split(target)
 	if name == "" || name == "." || name == ".." {
-		return false, nil
+		return "", "", false
 	}
 	switch {
 	case dir == "":
@@ -879,51 +841,67 @@ func (h *Handlers) umountHere(c *Call, out *Outcome, args *policy.UmountArgs, r 
 	case len(dir) > 1:
 		dir = dir[:len(dir)-1] // the walk of "a/b/" and "a/b" is the same
 	}
-	pfd, err := linux.Openat2(r.dirfd, dir, linux.O_PATH|linux.O_DIRECTORY, linux.RESOLVE_NO_MAGICLINKS)
-	if err != nil {
-		return true, fmt.Errorf("umount %q: %w", target, err)
-	}
-	defer linux.Close(pfd)
-	// The name decided on is the kernel's for what is there (readlink),
-	// not the caller's spelling, which a case-insensitive directory
-	// (ext4/f2fs/tmpfs casefold, vfat) would take for another's. The fd
-	// is closed before umount2: one on the mount would make it busy.
+	return dir, name, true
+}
+
+// umountAt unmounts what is at name in the pinned directory pfd, if the
+// policy allows: name is opened from pfd without being followed and named
+// by readlink (the kernel's name for what is there, not the caller's
+// spelling, which a case-insensitive directory would take for another's),
+// the fd closed again (one on the mount would make it busy), the policy
+// decides on that name, and umount2 takes name from pfd, not following
+// it. A mount point cannot be renamed (EBUSY), so what comes off is the
+// mount at the path decided on.
+//
+// mayFollow: name is the caller's own last component, which the kernel
+// follows if it is a symlink and the caller did not say UMOUNT_NOFOLLOW.
+// Then follow reports, with nothing decided, that the caller's path must
+// be resolved whole instead. It is asked only where the answer would
+// differ: a refusal, or umount2's EINVAL.
+func (h *Handlers) umountAt(c *Call, out *Outcome, args *policy.UmountArgs, r resolver, pfd int, name string, mayFollow bool) (follow bool, err error) {
 	lfd, err := linux.Openat2(pfd, name, linux.O_PATH|linux.O_NOFOLLOW, linux.RESOLVE_NO_MAGICLINKS)
 	if err != nil {
-		return true, fmt.Errorf("umount %q: %w", target, err)
+		return false, fmt.Errorf("umount %q: %w", name, err)
 	}
 	args.Target, err = r.name(lfd)
 	linux.Close(lfd)
 	if err != nil {
-		return true, err
+		return false, err
 	}
-	follow := args.Flags&policy.UMOUNT_NOFOLLOW == 0
-	// A symlink in the last place is followed natively unless the caller
-	// said UMOUNT_NOFOLLOW; the general road follows it. Asked only when
-	// the answer would differ: a refusal here, or EINVAL below.
 	isLink := func() bool {
 		var st linux.Stat
-		return follow && linux.Fstatat(pfd, name, &st, linux.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&linux.S_IFMT == linux.S_IFLNK
+		return mayFollow && args.Flags&policy.UMOUNT_NOFOLLOW == 0 &&
+			linux.Fstatat(pfd, name, &st, linux.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&linux.S_IFMT == linux.S_IFLNK
 	}
 	if err := r.validate(c); err != nil {
-		return true, err
+		return false, err
 	}
 	out.Decision = c.Profile.Decide(out.Request)
 	out.Decided = true
 	if out.Decision.Action != policy.ActionEmulate {
 		if isLink() {
 			out.Decided = false
-			return false, nil
+			return true, nil
 		}
-		return true, nil
-	}
-	err = linux.Umount2("/proc/self/fd/"+strconv.Itoa(pfd)+"/"+name, int(args.Flags|policy.UMOUNT_NOFOLLOW))
-	if errors.Is(err, linux.EINVAL) && isLink() {
-		out.Decided = false
 		return false, nil
 	}
-	if err != nil {
-		return true, fmt.Errorf("umount %s: %w", args.Target, err)
+	flags := int(args.Flags | policy.UMOUNT_NOFOLLOW)
+	if r.mntns < 0 {
+		// The daemon's own namespace: reach the name through the pinned
+		// directory's magic link, on the session's thread (no fchdir).
+		err = linux.Umount2("/proc/self/fd/"+strconv.Itoa(pfd)+"/"+name, flags)
+	} else if err = linux.Fchdir(pfd); err == nil {
+		// In another namespace that /proc walk fails (the magic link
+		// resolves, the walk below it does not): name it from pfd as the
+		// cwd of the worker thread that entered the namespace.
+		err = linux.Umount2(name, flags)
 	}
-	return true, nil
+	if errors.Is(err, linux.EINVAL) && isLink() {
+		out.Decided = false
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("umount %s: %w", args.Target, err)
+	}
+	return false, nil
 }

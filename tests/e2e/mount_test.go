@@ -312,14 +312,17 @@ func TestMountUndoneWhenTheCallerRestarts(t *testing.T) {
 	}
 }
 
-// umount2 takes the path as the caller's own umount2 would: a symlink in
-// the last place is followed unless the caller says UMOUNT_NOFOLLOW, and
-// the policy decides on where it leads; relative paths start at the
-// caller's cwd; a trailing slash is a directory's.
+// umount2 takes the path as the caller's own umount2 would, on both roads
+// (the daemon's namespace, and the caller's own through a worker thread):
+// a symlink in the last place is followed unless the caller says
+// UMOUNT_NOFOLLOW, and the policy decides on where it leads; relative
+// paths start at the caller's cwd; a trailing slash is a directory's.
 func TestUmountResolvesAsTheCaller(t *testing.T) {
 	d := startDaemonPolicy(t, notify.ServerConfig{}, mountPolicy)
 	mnt, other := filepath.Join(d.dir, "mnt1"), filepath.Join(d.dir, "other")
 	mkdirs(t, mnt, other)
+	// Mounted before the tracees start, so that a tracee's own namespace
+	// has its copy.
 	if err := linux.Mount("tmpfs", other, "tmpfs", 0, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -333,33 +336,43 @@ func TestUmountResolvesAsTheCaller(t *testing.T) {
 	// Both names match the policy's DIR/mnt*; only one leads there.
 	os.Symlink(other, filepath.Join(d.dir, "mnt-evil"))
 	os.Symlink(mnt, filepath.Join(d.dir, "mnt-link"))
-	tr := d.tracee(t, testutil.TraceeOptions{Dir: d.dir})
-	mount := func() {
-		t.Helper()
-		if e := linux.Errno(tr.Do(t, testutil.Command{Op: "mount", Source: "tmpfs", Path: mnt, FSType: "tmpfs", Data: "size=1m"}).Errno); e != 0 {
-			t.Fatalf("granted mount: %v", e)
-		}
-	}
-	umount := func(target string, flags uint64) linux.Errno {
-		return linux.Errno(tr.Do(t, testutil.Command{Op: "umount2", Path: target, Flags: flags}).Errno)
-	}
-
-	if e := umount(filepath.Join(d.dir, "mnt-evil"), 0); e != linux.EPERM {
-		t.Errorf("umount through a symlink to a mount not allowed: errno %v, want EPERM", e)
-	}
-	if e := umount(filepath.Join(d.dir, "mnt-evil"), policy.UMOUNT_NOFOLLOW); e != linux.EINVAL {
-		t.Errorf("umount of the symlink itself (UMOUNT_NOFOLLOW): errno %v, want EINVAL", e)
-	}
-	if mountAt(t, "self", other) == "" {
-		t.Fatal("the mount the symlink leads to was taken off")
-	}
-	for _, target := range []string{filepath.Join(d.dir, "mnt-link"), "mnt1", "./mnt1/", mnt + "/"} {
-		mount()
-		if e := umount(target, 0); e != 0 {
-			t.Errorf("umount %q: %v", target, e)
-		}
-		if l := mountAt(t, "self", mnt); l != "" {
-			t.Fatalf("umount %q left it mounted: %s", target, l)
-		}
+	for _, c := range []struct {
+		name string
+		o    testutil.TraceeOptions
+	}{
+		{"daemon's namespace", testutil.TraceeOptions{Dir: d.dir}},
+		{"own namespace", testutil.TraceeOptions{Dir: d.dir, NewMountNS: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := d.tracee(t, c.o)
+			pid := strconv.Itoa(tr.Pid)
+			mount := func() {
+				t.Helper()
+				if e := linux.Errno(tr.Do(t, testutil.Command{Op: "mount", Source: "tmpfs", Path: mnt, FSType: "tmpfs", Data: "size=1m"}).Errno); e != 0 {
+					t.Fatalf("granted mount: %v", e)
+				}
+			}
+			umount := func(target string, flags uint64) linux.Errno {
+				return linux.Errno(tr.Do(t, testutil.Command{Op: "umount2", Path: target, Flags: flags}).Errno)
+			}
+			if e := umount(filepath.Join(d.dir, "mnt-evil"), 0); e != linux.EPERM {
+				t.Errorf("umount through a symlink to a mount not allowed: errno %v, want EPERM", e)
+			}
+			if e := umount(filepath.Join(d.dir, "mnt-evil"), policy.UMOUNT_NOFOLLOW); e != linux.EINVAL {
+				t.Errorf("umount of the symlink itself (UMOUNT_NOFOLLOW): errno %v, want EINVAL", e)
+			}
+			if mountAt(t, pid, other) == "" {
+				t.Fatal("the mount the symlink leads to was taken off")
+			}
+			for _, target := range []string{filepath.Join(d.dir, "mnt-link"), "mnt1", "./mnt1/", mnt + "/"} {
+				mount()
+				if e := umount(target, 0); e != 0 {
+					t.Errorf("umount %q: %v", target, e)
+				}
+				if l := mountAt(t, pid, mnt); l != "" {
+					t.Fatalf("umount %q left it mounted: %s", target, l)
+				}
+			}
+		})
 	}
 }
