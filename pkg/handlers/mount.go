@@ -451,18 +451,11 @@ var monolithicOK = map[string]bool{
 // magic link lands on exactly the fd's mount and dentry (no walk after
 // the jump), so a path swapped after the decision cannot move it.
 func mountAt(a *policy.MountArgs, flags uint64, tfd int) error {
-	var data []byte
+	opts := make([]string, len(a.Options))
 	for i, o := range a.Options {
-		if i > 0 {
-			data = append(data, ',')
-		}
-		data = append(data, o.Name...)
-		if o.HasValue {
-			data = append(data, '=')
-			data = append(data, o.Value...)
-		}
+		opts[i] = o.String()
 	}
-	if err := linux.Mount(a.Source, "/proc/self/fd/"+strconv.Itoa(tfd), a.FSType, uintptr(flags&attrFlags), string(data)); err != nil {
+	if err := linux.Mount(a.Source, "/proc/self/fd/"+strconv.Itoa(tfd), a.FSType, uintptr(flags&attrFlags), strings.Join(opts, ",")); err != nil {
 		return fmt.Errorf("mount -t %s %s: %w", a.FSType, a.Target, err)
 	}
 	return nil
