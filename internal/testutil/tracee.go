@@ -89,6 +89,20 @@ type Result struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// tally counts one answer of a repeated call: OK a success, Other an
+// EPERM, Exist any other errno (the last kept in Errno).
+func (r *Result) tally(e linux.Errno) {
+	switch e {
+	case 0:
+		r.OK++
+	case linux.EPERM:
+		r.Other++
+	default:
+		r.Exist++
+		r.Errno = int(e)
+	}
+}
+
 // StartTracee starts a tracee; it is killed at the end of the test.
 func StartTracee(t testing.TB, o TraceeOptions) *Tracee {
 	t.Helper()
@@ -311,15 +325,7 @@ func traceeDo(c Command) Result {
 	case "repeat": // N identical calls: OK successes, Other EPERMs, Exist any other errno (the last in Errno)
 		var r Result
 		for i := 0; i < c.N; i++ {
-			switch e := linux.RawMknodat(dirfd, c.Path, c.Mode, c.Dev); e {
-			case 0:
-				r.OK++
-			case linux.EPERM:
-				r.Other++
-			default:
-				r.Exist++
-				r.Errno = int(e)
-			}
+			r.tally(linux.RawMknodat(dirfd, c.Path, c.Mode, c.Dev))
 		}
 		return r
 	case "hammer":
@@ -395,16 +401,10 @@ func gpioRepeat(c Command) Result {
 	var r Result
 	for i := 0; i < c.N; i++ {
 		fd, e := GPIORequestV2(c.Fd, c.Lines, c.Flags, 0)
-		switch e {
-		case 0:
-			r.OK++
+		if e == 0 {
 			linux.Close(fd)
-		case linux.EPERM:
-			r.Other++
-		default:
-			r.Exist++
-			r.Errno = int(e)
 		}
+		r.tally(e)
 	}
 	return r
 }
