@@ -206,12 +206,7 @@ func (ss *session) Handle(s *notify.Session, req *notify.Request, resp *notify.R
 	if !e.Screens() && !ss.profile.NeedsArgs(e.Name) {
 		out.Decision = ss.profile.Decide(policy.Request{Syscall: e.Name})
 		out.Decided = true
-		switch out.Decision.Action {
-		case policy.ActionDeny:
-			out.Errno = linux.Errno(out.Decision.Errno)
-		case policy.ActionContinue:
-			out.Continue = true
-		case policy.ActionEmulate:
+		if out.Settle(nil) {
 			// Emulation needs the arguments whatever the rule says.
 			out.Reset()
 			ss.d.handlers.Handle(e, &ss.call, out)

@@ -103,10 +103,12 @@ func (o *Outcome) fail(err error, def linux.Errno) {
 	o.Errno = ErrnoOf(err, def)
 }
 
-// settle turns what a handler's resolve-decide-act step returned into the
+// Settle turns what a handler's resolve-decide-act step returned into the
 // answer: err fails the call; otherwise a deny or continue decision is
-// applied. It reports whether the call was emulated.
-func (o *Outcome) settle(err error) (emulated bool) {
+// applied. It reports whether the decision was to emulate (and, with a nil
+// err, that it went through). Dispatch uses it too, for a decision taken
+// without the arguments.
+func (o *Outcome) Settle(err error) (emulated bool) {
 	if err != nil {
 		o.fail(err, linux.EPERM)
 		return false

@@ -173,7 +173,7 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 		parent, keep = pfd, true
 		return nil
 	})
-	if !out.settle(err) {
+	if !out.Settle(err) {
 		return
 	}
 	out.Effect = &nodeEffect{parent: parent, name: name, ino: ino, dev: devno}

@@ -294,7 +294,7 @@ func (h *Handlers) mount(e *Entry, c *Call, out *Outcome) {
 		}
 		return err
 	})
-	if out.settle(err) && eff != nil {
+	if out.Settle(err) && eff != nil {
 		out.Effect = eff
 	}
 }
@@ -801,7 +801,7 @@ func (h *Handlers) umount(e *Entry, c *Call, out *Outcome) {
 		return err
 	}
 	err = h.inCallersView(c, target[0] == '/', step)
-	if out.settle(err) {
+	if out.Settle(err) {
 		out.Effect = &umountEffect{}
 	}
 }
