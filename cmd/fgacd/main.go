@@ -179,20 +179,8 @@ func cmdRun(args []string, stderr io.Writer) int {
 	if *policyDir != "" {
 		cfg.Policy.Dir = *policyDir
 	}
-	switch *admin {
-	case "":
-	case "off":
-		cfg.Admin.Socket = ""
-	default:
-		cfg.Admin.Socket = *admin
-	}
-	switch *metricsAddr {
-	case "":
-	case "off":
-		cfg.Metrics.Listen = ""
-	default:
-		cfg.Metrics.Listen = *metricsAddr
-	}
+	flagOrOff(&cfg.Admin.Socket, *admin)
+	flagOrOff(&cfg.Metrics.Listen, *metricsAddr)
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
 	}
@@ -377,6 +365,18 @@ func run(ctx context.Context, stop func(), cfg Config, log *zap.Logger) error {
 // reloadOnHUP swaps in a freshly loaded policy on SIGHUP; a bad policy
 // keeps the old one and sets fgacd_config_last_reload_successful to 0.
 // Running sessions pick their profile up by name from the new policy.
+// flagOrOff applies a flag that can also turn a setting off: "" keeps the
+// config's value, "off" clears it, anything else replaces it.
+func flagOrOff(setting *string, flag string) {
+	switch flag {
+	case "":
+	case "off":
+		*setting = ""
+	default:
+		*setting = flag
+	}
+}
+
 func readyStatus(set *policy.Set) string {
 	return fmt.Sprintf("serving; policy %s, %d profiles", set.Version(), len(set.Profiles()))
 }
