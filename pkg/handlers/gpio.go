@@ -196,31 +196,29 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 		out.Continue = true
 		return
 	}
-	switch {
-	case !c.Valid.CanInjectFD():
+	// No ID_VALID here: what was read from the caller and its /proc was
+	// validated in resolveChip, and ADDFD itself fails (ENOENT) for a
+	// caller that is gone.
+	if !c.Valid.CanInjectFD() {
 		out.fail(fmt.Errorf("open %s: %w", raw, notify.ErrNoAddfd), linux.EPERM)
-	case c.Valid.IDValid(req.ID) != nil:
-		out.fail(errGone, linux.ENOENT)
-	default:
-		out.Inject, out.InjectFD, out.InjectCloexec = true, inject, flags&linux.O_CLOEXEC != 0
-		keepChip = inject == chip
+		if inject != chip {
+			linux.Close(inject)
+		}
 		return
 	}
-	if inject != chip {
-		linux.Close(inject)
-	}
+	out.Inject, out.InjectFD, out.InjectCloexec = true, inject, flags&linux.O_CLOEXEC != 0
+	keepChip = inject == chip
 }
 
 // resolveChip resolves an open's path in the caller's view, with the
 // caller's credentials (so it can reach only what it could reach itself),
-// to an O_PATH fd, and checks that it is a GPIO chip (device rdev). An O_PATH open has
-// no side effect on any device, so a path that turns out to be something
-// else (a watchdog, a tty) is never opened for real.
+// to an O_PATH fd, and checks that it is a GPIO chip (device rdev). An
+// O_PATH open has no side effect on any device, so a path that turns out
+// to be something else (a watchdog, a tty) is never opened for real. One
+// ID_VALID, after the creds and the view are read, vouches for them and
+// for what was read from the caller's memory before.
 func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve uint64) (fd int, rdev uint64, err error) {
 	req := c.Req
-	if err := c.Valid.IDValid(req.ID); err != nil {
-		return -1, 0, errGone
-	}
 	cr, err := readCreds(h.procRoot, req.Pid)
 	if err != nil {
 		return -1, 0, err
