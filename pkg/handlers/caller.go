@@ -20,11 +20,16 @@ type creds struct {
 	umask        int
 }
 
+// procDir is /proc/TID, where a caller thread's creds, view and fds are
+// read. The TID may be reused once the caller is gone: check the
+// notification after reading there.
+func procDir(tid int) string { return "/proc/" + strconv.Itoa(tid) }
+
 // readCreds reads the caller thread's creds from /proc/TID/status (Umask:
 // since 4.7). Check the notification afterwards: the tid may be reused.
-func readCreds(procRoot string, tid int) (creds, error) {
+func readCreds(tid int) (creds, error) {
 	var c creds
-	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(tid) + "/status")
+	b, err := os.ReadFile(procDir(tid) + "/status")
 	if err != nil {
 		return c, fmt.Errorf("read caller credentials: %w", err)
 	}
@@ -102,7 +107,7 @@ func (v *view) close() {
 // withNS also opens the caller's mount namespace, for calls that change
 // mounts: the kernel attaches a mount only from inside the namespace it
 // goes into (move_mount, umount2 check current's namespace).
-func openView(procRoot string, tid int, dirfd int32, absolute, withNS bool) (v view, err error) {
+func openView(tid int, dirfd int32, absolute, withNS bool) (v view, err error) {
 	v = view{root: -1, base: -1, mntns: -1}
 	defer func() {
 		if err != nil {
@@ -110,7 +115,7 @@ func openView(procRoot string, tid int, dirfd int32, absolute, withNS bool) (v v
 		}
 	}()
 	// One lookup of /proc/TID, then cheap lookups below it.
-	pdir, err := linux.Open(procRoot+"/"+strconv.Itoa(tid), linux.O_PATH|linux.O_DIRECTORY, 0)
+	pdir, err := linux.Open(procDir(tid), linux.O_PATH|linux.O_DIRECTORY, 0)
 	if err != nil {
 		return v, fmt.Errorf("open caller /proc entry: %w", err)
 	}

@@ -219,11 +219,11 @@ func (h *Handlers) gpioOpen(e *Entry, c *Call, out *Outcome) {
 // for what was read from the caller's memory before.
 func (h *Handlers) resolveChip(c *Call, dirfd int32, raw string, flags, resolve uint64) (fd int, rdev uint64, err error) {
 	req := c.Req
-	cr, err := readCreds(h.procRoot, req.Pid)
+	cr, err := readCreds(req.Pid)
 	if err != nil {
 		return -1, 0, err
 	}
-	v, err := openView(h.procRoot, req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
+	v, err := openView(req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
 	if err != nil {
 		return -1, 0, err
 	}
@@ -325,7 +325,7 @@ func (h *Handlers) callerChip(c *Call, fd int32) (rdev uint64, handle bool, err 
 // callerFd names fd in thread tid's fd table (/proc/TID/fd/N): a magic
 // link to the file, reachable without taking a copy of it.
 func (h *Handlers) callerFd(tid, fd int) string {
-	return h.procRoot + "/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(fd)
+	return procDir(tid) + "/fd/" + strconv.Itoa(fd)
 }
 
 // chipEntry is the daemon's own fd on a chip, with what it said about

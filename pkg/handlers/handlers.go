@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -144,8 +143,7 @@ var errGone = errors.New("notification no longer valid")
 
 // Handlers holds what handlers share.
 type Handlers struct {
-	mem      memReader
-	procRoot string
+	mem memReader
 
 	poolOnce sync.Once
 	pool     *nsexec.Pool
@@ -192,7 +190,7 @@ func (h *Handlers) sharesView(tid int) bool {
 	if h.selfFdDir < 0 {
 		return false
 	}
-	dir := h.procRoot + "/" + strconv.Itoa(tid)
+	dir := procDir(tid)
 	ns, err := linux.NsInode(dir + "/ns/mnt")
 	if err != nil || ns != h.selfNs {
 		return false
@@ -250,7 +248,7 @@ func New(mem memReader) *Handlers {
 	if mem == nil {
 		mem = &memread.Reader{}
 	}
-	return &Handlers{mem: mem, procRoot: "/proc"}
+	return &Handlers{mem: mem}
 }
 
 // Handle runs e's handler.

@@ -98,12 +98,12 @@ func (h *Handlers) mknod(e *Entry, c *Call, out *Outcome) {
 		return
 	}
 
-	cr, err := readCreds(h.procRoot, req.Pid)
+	cr, err := readCreds(req.Pid)
 	if err != nil {
 		out.fail(err, linux.EPERM)
 		return
 	}
-	v, err := openView(h.procRoot, req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
+	v, err := openView(req.Pid, dirfd, strings.HasPrefix(raw, "/"), false)
 	if err != nil {
 		out.fail(err, linux.EPERM)
 		return

@@ -356,7 +356,7 @@ func (h *Handlers) inCallersView(c *Call, absolute bool, step func(resolver) err
 	if h.sharesView(c.Req.Pid) {
 		r := resolver{dirfd: linux.AT_FDCWD, fdDir: h.selfFdDir, mntns: -1, selfNS: h.selfNsFd}
 		if !absolute {
-			cwd, err := linux.Open(h.procRoot+"/"+strconv.Itoa(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
+			cwd, err := linux.Open(procDir(c.Req.Pid)+"/cwd", linux.O_PATH|linux.O_DIRECTORY, 0)
 			if err != nil {
 				return fmt.Errorf("open caller cwd: %w", err)
 			}
@@ -368,7 +368,7 @@ func (h *Handlers) inCallersView(c *Call, absolute bool, step func(resolver) err
 		}
 		return step(r)
 	}
-	v, err := openView(h.procRoot, c.Req.Pid, linux.AT_FDCWD, absolute, true)
+	v, err := openView(c.Req.Pid, linux.AT_FDCWD, absolute, true)
 	if err != nil {
 		return err
 	}
@@ -595,7 +595,7 @@ func (m *mountEffect) Intact() bool {
 	if err != nil {
 		return false
 	}
-	f, err := os.Open("/proc/" + strconv.Itoa(m.tid) + "/mountinfo")
+	f, err := os.Open(procDir(m.tid) + "/mountinfo")
 	if err != nil {
 		return false
 	}
