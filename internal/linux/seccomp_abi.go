@@ -83,3 +83,14 @@ func (n *SeccompNotif) String() string {
 func (r *SeccompNotifResp) String() string {
 	return fmt.Sprintf("id=%#x val=%d error=%d flags=%#x", r.ID, r.Val, r.Error, r.Flags)
 }
+
+// SeccompListenerName is what /proc/self/fd/N shows for a seccomp
+// listener fd (an anon inode, kernel/seccomp.c).
+const SeccompListenerName = "anon_inode:seccomp notify"
+
+// IsSeccompListener reports whether fd is a seccomp listener, and what it
+// is instead (its /proc/self/fd link, or "" if unreadable) when it is not.
+func IsSeccompListener(fd int) (bool, string) {
+	p, err := FdPath(fd)
+	return err == nil && p == SeccompListenerName, p
+}

@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/fgacd/fgacd/internal/linux"
 )
 
 // RequireRoot skips t unless the test runs as root; under
@@ -96,12 +94,6 @@ func FdLeaks(t testing.TB, before map[int]string) []string {
 		}
 	}
 	return leaks
-}
-
-// IsSeccompListener reports whether fd is a seccomp listener.
-func IsSeccompListener(fd int) bool {
-	p, err := linux.FdPath(fd)
-	return err == nil && p == "anon_inode:seccomp notify"
 }
 
 // PublicTempDir is a t.TempDir that unprivileged tracees can reach

@@ -382,7 +382,7 @@ func (s *Server) readRegistration(conn *net.UnixConn, logp **zap.Logger) (sess *
 		return nil, reject(metrics.RejectFds, "%w", err)
 	}
 	lfd := fds[idx]
-	if p, err := linux.FdPath(lfd); err != nil || p != "anon_inode:seccomp notify" {
+	if ok, p := linux.IsSeccompListener(lfd); !ok {
 		return nil, reject(metrics.RejectNotNotify, "fd named %q is not a seccomp listener (%q)", SeccompFdName, p)
 	}
 
@@ -542,7 +542,7 @@ func (s *Server) ListenerFile() (*os.File, error) {
 // process). The Server owns fd from here, even on error. name is the
 // session's name in the fd store.
 func (s *Server) Adopt(fd int, id Identity, name string) error {
-	if p, err := linux.FdPath(fd); err != nil || p != "anon_inode:seccomp notify" {
+	if ok, p := linux.IsSeccompListener(fd); !ok {
 		linux.Close(fd)
 		return fmt.Errorf("adopt fd %d: not a seccomp listener (%q)", fd, p)
 	}

@@ -337,7 +337,7 @@ func TestSessionEndsWhenTraceeExits(t *testing.T) {
 			if err := sv.wait(t); err != nil {
 				t.Fatalf("Serve = %v; want nil", err)
 			}
-			if testutil.IsSeccompListener(sv.fd) {
+			if ok, _ := linux.IsSeccompListener(sv.fd); ok {
 				t.Errorf("fd %d is still a seccomp listener", sv.fd)
 			}
 			waitServeGone(t)
@@ -400,7 +400,7 @@ func TestSessionClose(t *testing.T) {
 		})); !errors.Is(err, notify.ErrSessionClosed) {
 			t.Fatalf("Serve = %v; want ErrSessionClosed", err)
 		}
-		if testutil.IsSeccompListener(fd) {
+		if ok, _ := linux.IsSeccompListener(fd); ok {
 			t.Errorf("fd %d is still a seccomp listener", fd)
 		}
 	})
