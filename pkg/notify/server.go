@@ -195,11 +195,7 @@ func (s *Server) Serve() error {
 			if sess != nil {
 				// A fresh goroutine: this one's stack grew while decoding
 				// JSON, and an idle session should cost a small stack.
-				s.wg.Add(1)
-				go func() {
-					defer s.wg.Done()
-					s.run(sess)
-				}()
+				s.spawn(sess)
 			}
 		}()
 	}
@@ -551,12 +547,17 @@ func (s *Server) Adopt(fd int, id Identity, name string) error {
 		return fmt.Errorf("adopt: %w", err)
 	}
 	sess.StoreName = name
+	s.spawn(sess)
+	return nil
+}
+
+// spawn serves sess on a goroutine of its own, which Close waits for.
+func (s *Server) spawn(sess *Session) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.run(sess)
 	}()
-	return nil
 }
 
 type nopHandler struct{}
