@@ -96,6 +96,32 @@ func NsIno(fd int) (uint64, error) {
 	return st.Ino, nil
 }
 
+// NsLinkIno is NsIno for a namespace named by a /proc/…/ns/ link, read
+// as "mnt:[4026531841]": readlink is about half the cost of statx on these
+// links (6.18 here), which matters on the mount fast path.
+func NsLinkIno(path string) (uint64, error) {
+	var buf [64]byte
+	n, err := Readlinkat(unix.AT_FDCWD, path, buf[:])
+	if err != nil {
+		return 0, err
+	}
+	b := buf[:n]
+	i := 0
+	for i < len(b) && b[i] != '[' {
+		i++
+	}
+	var ino uint64
+	digits := 0
+	for i++; i < len(b)-1 && b[i] >= '0' && b[i] <= '9' && digits < 19; i++ {
+		ino = ino*10 + uint64(b[i]-'0')
+		digits++
+	}
+	if digits == 0 || i != len(b)-1 || b[i] != ']' {
+		return 0, &os.PathError{Op: "readlink", Path: path, Err: EINVAL}
+	}
+	return ino, nil
+}
+
 // SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS for the calling thread; seccomp
 // filters loaded afterwards need no privilege, and exec cannot gain any.
 func SetNoNewPrivs() error {

@@ -168,10 +168,6 @@ type Handlers struct {
 func (h *Handlers) sharesView(tid int) bool {
 	h.selfOnce.Do(func() {
 		h.selfFdDir = -1
-		ns, err := linux.StatID("/proc/self/ns/mnt")
-		if err != nil {
-			return
-		}
 		root, err := linux.StatID("/")
 		if err != nil {
 			return
@@ -180,18 +176,23 @@ func (h *Handlers) sharesView(tid int) bool {
 		if err != nil {
 			return
 		}
+		ns, err := linux.NsIno(nsFd)
+		if err != nil {
+			linux.Close(nsFd)
+			return
+		}
 		fdDir, err := linux.Open("/proc/self/fd", linux.O_PATH|linux.O_DIRECTORY, 0)
 		if err != nil {
 			linux.Close(nsFd)
 			return
 		}
-		h.selfNs, h.selfRoot, h.selfFdDir, h.selfNsFd = ns.Ino, root, fdDir, nsFd
+		h.selfNs, h.selfRoot, h.selfFdDir, h.selfNsFd = ns, root, fdDir, nsFd
 	})
 	if h.selfFdDir < 0 {
 		return false
 	}
 	dir := procDir(tid)
-	ns, err := linux.NsInode(dir + "/ns/mnt")
+	ns, err := linux.NsLinkIno(dir + "/ns/mnt")
 	if err != nil || ns != h.selfNs {
 		return false
 	}
