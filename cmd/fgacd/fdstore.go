@@ -42,12 +42,8 @@ func (st *sessionStore) started(s *notify.Session) {
 		return
 	}
 	name := newSessionName()
-	b, _ := json.Marshal(s.Identity)
-	if err := os.MkdirAll(st.dir, 0o700); err == nil {
-		err = os.WriteFile(st.record(name), b, 0o600)
-		if err != nil {
-			st.log.Warn("session record not written; after a restart this session is served deny-only", zap.Error(err))
-		}
+	if err := st.writeRecord(name, s.Identity); err != nil {
+		st.log.Warn("session record not written; after a restart this session is served deny-only", zap.Error(err))
 	}
 	if err := st.nt.storeFd(name, s.Fd()); err != nil {
 		st.log.Warn("listener not kept in systemd's fd store; a restart ends this session", zap.Error(err))
@@ -63,8 +59,13 @@ func (st *sessionStore) ended(s *notify.Session, gone bool) {
 	if !gone || s.StoreName == "" {
 		return
 	}
-	st.nt.removeFd(s.StoreName)
-	os.Remove(st.record(s.StoreName))
+	st.forget(s.StoreName)
+}
+
+// forget takes a session out of the store: its fd and its record.
+func (st *sessionStore) forget(name string) {
+	st.nt.removeFd(name)
+	os.Remove(st.record(name))
 }
 
 // adopt serves the listeners systemd passed back, with their identities.
@@ -87,8 +88,7 @@ func (st *sessionStore) adopt(srv *notify.Server, fds map[string]int) {
 		}
 		if err := srv.Adopt(fds[name], id, name); err != nil {
 			st.log.Warn("kept listener not adopted", zap.String("name", name), zap.Error(err))
-			st.nt.removeFd(name)
-			os.Remove(st.record(name))
+			st.forget(name)
 			continue
 		}
 	}
