@@ -188,7 +188,6 @@ func StatID(path string) (FileID, error) {
 	return FileID{MountID: st.Mnt_id, Dev: unix.Mkdev(st.Dev_major, st.Dev_minor), Ino: st.Ino}, nil
 }
 
-
 // Read reads from fd (read(2)).
 func Read(fd int, buf []byte) (int, error) {
 	var n int
